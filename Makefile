@@ -1,0 +1,73 @@
+# Jilu: `make run` serves the demo, `make test` runs every test.
+# Both work on a fresh machine: system packages are installed when missing
+# (as root), Python packages come from requirements.lock into .venv.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+APT_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 xorriso genisoimage openssl
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test install system-deps check-python lint format bench clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+	  echo "Jilu needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+	  echo "Install python3.11+ or run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing" >&2; \
+	    echo "Install them with: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: check-python system-deps $(STAMP)
+
+run: install
+	$(BIN)/jilu migrate --no-input
+	$(BIN)/jilu seed-demo
+	@echo "Jilu is serving on http://127.0.0.1:$(PORT)/ (demo accounts: see README.md)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/jilu worker & \
+	  $(BIN)/gunicorn jilu.wsgi --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
+	    --timeout 300 --access-logfile - & \
+	  wait
+
+test: install
+	$(BIN)/ruff check jilu jilu_station tests bench
+	$(BIN)/ruff format --check jilu jilu_station tests bench
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	JILU_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m db_sensitive
+
+lint:
+	$(BIN)/ruff check jilu jilu_station tests bench
+
+format:
+	$(BIN)/ruff format jilu jilu_station tests bench
+	$(BIN)/ruff check --fix jilu jilu_station tests bench
+
+bench: install
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,109 @@
+"""Shared fixtures: named people in a small unit tree, fast hashing, a browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def tree(db):
+    """市局 → 区局 → 大队 → two 中队, plus a second district with its own squad."""
+    from jilu.org import actions
+
+    a = "system:test"
+    city = actions.create_unit(actor=a, parent=None, code="350200000000", name="厦门市城市管理行政执法局", short_name="厦门市城管执法局", level="city")
+    district = actions.create_unit(actor=a, parent=city, code="350203000000", name="思明区城市管理行政执法局", short_name="思明区城管执法局", level="district")
+    brigade = actions.create_unit(actor=a, parent=district, code="350203000001", name="思明区城市管理行政执法大队", short_name="思明区城管执法大队", level="brigade")
+    squad1 = actions.create_unit(actor=a, parent=brigade, code="350203000101", name="中华中队", short_name="中华中队", level="squad")
+    squad2 = actions.create_unit(actor=a, parent=brigade, code="350203000102", name="鹭江中队", short_name="鹭江中队", level="squad")
+    district2 = actions.create_unit(actor=a, parent=city, code="350206000000", name="湖里区城市管理行政执法局", short_name="湖里区城管执法局", level="district")
+    brigade2 = actions.create_unit(actor=a, parent=district2, code="350206000001", name="湖里区城市管理行政执法大队", short_name="湖里区城管执法大队", level="brigade", independently_housed=True)
+    squad3 = actions.create_unit(actor=a, parent=brigade2, code="350206000101", name="湖里中队", short_name="湖里中队", level="squad")
+    return {
+        "city": city, "district": district, "brigade": brigade, "squad1": squad1,
+        "squad2": squad2, "district2": district2, "brigade2": brigade2, "squad3": squad3,
+    }
+
+
+@pytest.fixture
+def make_person(tree):
+    from jilu.org import actions
+
+    counter = {"n": 0}
+
+    def make(username: str, *, unit: str = "squad1", roles: tuple[str, ...] = ("officer",),
+             frontline: bool | None = None, **extra):
+        counter["n"] += 1
+        n = counter["n"]
+        return actions.create_person(
+            actor="system:test", username=username, name=extra.pop("name", username),
+            unit=tree[unit], roles=list(roles),
+            frontline=("officer" in roles) if frontline is None else frontline,
+            user_no=extra.pop("user_no", f"9{n:05d}"), cert_no=extra.pop("cert_no", f"C{n:07d}"),
+            password=PASSWORD, **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def people(make_person):
+    """One named person per role; officers in squad1 and squad3."""
+    return {
+        "officer": make_person("officer", name="王五"),
+        "officer_b": make_person("officer_b", name="李四"),
+        "officer_other": make_person("officer_other", unit="squad3", name="韩一"),
+        "squad_leader": make_person("squad_leader", roles=("squad_leader", "officer"), name="何中队"),
+        "brigade_leader": make_person("brigade_leader", unit="brigade", roles=("brigade_leader",)),
+        "archivist": make_person("archivist", unit="brigade", roles=("archivist",)),
+        "case_handler": make_person("case_handler", unit="brigade", roles=("case_handler",)),
+        "legal_reviewer": make_person("legal_reviewer", unit="city", roles=("legal_reviewer",)),
+        "inspector": make_person("inspector", unit="city", roles=("inspector",)),
+        "admin": make_person("admin", unit="city", roles=("admin",)),
+        "squad_admin": make_person("squad_admin", unit="squad3", roles=("admin",)),
+    }
+
+
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.base_url = live_server.url
+    yield pg
+    context.close()
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto(page.base_url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

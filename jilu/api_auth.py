@@ -1,0 +1,49 @@
+"""Bearer tokens for people and for stations (workstations)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class BearerAuth(HttpBearer):
+    """Sets ``request.user`` (a person) or ``request.station`` (a workstation)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from jilu.devices.actions import station_for_token
+        from jilu.org.models import ApiToken
+
+        if not token:
+            return None
+        found = (
+            ApiToken.objects.select_related("person", "person__unit")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        if found is not None:
+            now = timezone.now()
+            if found.expires_at <= now or not found.person.is_active:
+                return None
+            if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+                ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+            request.user = found.person
+            request.station = None
+            return found.person
+        station = station_for_token(token)
+        if station is not None:
+            request.station = station
+            return station
+        return None
+
+
+def person_only(request: HttpRequest) -> Any:
+    """For handlers that a station token must not reach."""
+    return getattr(request, "station", None) is None

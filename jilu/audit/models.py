@@ -1,0 +1,64 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's hash is SHA-256 over a canonical encoding of its fields and the
+previous entry's hash, so changing, removing or reordering any entry breaks
+the chain from that point on. Database triggers (migration 0002) refuse
+UPDATE and DELETE on the entries table; ``jilu verify`` recomputes the chain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+
+
+class AuditEntry(models.Model):
+    seq = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted, as text, so the entry stays readable if the account is renamed;
+    # stations and the system act without a person.
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+            models.Index(fields=["actor", "seq"], name="audit_actor_idx"),
+        ]
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        # Read-only for everyone; administrators and inspectors read it all.
+        if action != access.VIEW or not getattr(user, "is_authenticated", False):
+            return None
+        if user.has_role("admin", "inspector"):
+            return access.ALL
+        return Q(actor_id=user.pk)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """The single row naming the chain's tip; appending locks it first."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)

@@ -1,0 +1,35 @@
+"""The audit log, for administrators and inspectors."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from jilu.audit.models import AuditEntry
+from jilu.org.roles import Role
+
+
+@login_required
+def log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.restrict(request.user, "view")
+    if not request.user.has_role(Role.ADMIN, Role.INSPECTOR):
+        raise PermissionDenied("只有系统管理员和督察可以查看审计日志")
+    action = request.GET.get("action", "").strip()
+    obj = request.GET.get("object", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if obj:
+        kind, _, ident = obj.partition(":")
+        entries = entries.filter(object_type=kind, object_id=ident) if ident else entries.filter(object_type=kind)
+    page = Paginator(entries.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/log.html",
+        {"page_obj": page, "action": action, "object": obj,
+         "querystring_without_page": query.urlencode() + "&" if query else ""},
+    )

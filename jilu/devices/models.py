@@ -1,0 +1,161 @@
+"""Recorders, who holds them (C1.3), workstations (C1.2), checks and incidents (C1.4, C6.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+from jilu.org.roles import LEADERS, UNIT_READERS, Role
+
+serial_validator = RegexValidator(r"^[0-9A-Za-z]{7}$", "产品序号必须是7位数字或字母")
+
+DEVICE_MANAGERS = frozenset({Role.ADMIN, *LEADERS})
+
+
+class Recorder(models.Model):
+    class Status(models.TextChoices):
+        IN_SERVICE = "in_service", "在用"
+        UNDER_REPAIR = "under_repair", "维修中"
+        LOST = "lost", "遗失"
+        RETIRED = "retired", "报废"
+
+    serial = models.CharField("产品序号", max_length=7, unique=True, validators=[serial_validator])
+    vendor = models.CharField("厂商", max_length=50, blank=True)
+    model = models.CharField("型号", max_length=50, blank=True)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="recorders")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.IN_SERVICE)
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["serial"]
+        verbose_name = "执法记录仪"
+
+    def __str__(self) -> str:
+        return self.serial
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = access.role_scope(
+            user, action, read_roles=UNIT_READERS, write_roles=DEVICE_MANAGERS, field="unit"
+        )
+        if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
+            # An officer sees the recorders they hold or have held.
+            q = Q(pk__in=Holding.objects.filter(person_id=user.pk).values("recorder_id"))
+        return q
+
+
+class Holding(models.Model):
+    """One period during which one person was the responsible holder (C1.3).
+
+    ``ended_at`` is null while the holding is current; a partial unique
+    constraint keeps at most one current holding per recorder and per person
+    is not limited (a person may hold a spare).
+    """
+
+    recorder = models.ForeignKey(Recorder, on_delete=models.PROTECT, related_name="holdings")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="holdings"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    returned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["recorder", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorder"],
+                condition=Q(ended_at__isnull=True),
+                name="devices_one_current_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="devices_holding_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["recorder", "started_at"], name="devices_holding_time_idx")]
+
+
+class Workstation(models.Model):
+    """A squad's data-collection workstation (数据采集工作站, C1.2)."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="workstations")
+    name = models.CharField("名称", max_length=100)
+    location = models.CharField("安放位置", max_length=200, blank=True)
+    # Only the SHA-256 of the bearer token is kept; the token is shown once.
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__path", "name"]
+        verbose_name = "采集工作站"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        return access.role_scope(
+            user,
+            action,
+            read_roles=frozenset({Role.ADMIN, *LEADERS}),
+            write_roles=frozenset({Role.ADMIN}),
+            field="unit",
+        )
+
+
+class DeviceEvent(models.Model):
+    """A check or an incident on a recorder (C1.4 checks; C6.5.5–6 damage and loss)."""
+
+    class Kind(models.TextChoices):
+        BATTERY = "battery", "电量检查"
+        STORAGE = "storage", "存储检查"
+        CLOCK = "clock", "时钟校准"
+        FAULT = "fault", "故障"
+        REPAIR = "repair", "维修"
+        LOSS = "loss", "遗失"
+        DAMAGE = "damage", "损坏"
+        FOUND = "found", "找回"
+
+    recorder = models.ForeignKey(Recorder, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    at = models.DateTimeField("时间")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    workstation = models.ForeignKey(
+        Workstation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    battery_pct = models.PositiveSmallIntegerField(null=True, blank=True)
+    storage_free_bytes = models.BigIntegerField(null=True, blank=True)
+    storage_total_bytes = models.BigIntegerField(null=True, blank=True)
+    clock_offset_seconds = models.FloatField(null=True, blank=True)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["recorder", "-at"], name="devices_event_recent_idx")]

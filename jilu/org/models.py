@@ -1,0 +1,164 @@
+"""Units (the bureau's tree) and people (the accounts that sign in)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.core.validators import RegexValidator
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+from jilu.org.roles import UNIT_READERS, Role
+
+unit_code_validator = RegexValidator(r"^[0-9A-Za-z]{12}$", "单位编号必须是12位数字或字母")
+user_no_validator = RegexValidator(r"^[0-9A-Za-z]{6}$", "警号必须是6位数字或字母")
+
+
+class Unit(models.Model):
+    class Level(models.TextChoices):
+        CITY = "city", "市局"
+        DISTRICT = "district", "区局/支队"
+        BRIGADE = "brigade", "大队"
+        SQUAD = "squad", "中队"
+
+    LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.BRIGADE, Level.SQUAD]
+
+    code = models.CharField("单位编号", max_length=12, unique=True, validators=[unit_code_validator])
+    name = models.CharField("单位全称", max_length=100)
+    # The name used in standard file names (C5.3), e.g. 思明区城管执法大队.
+    short_name = models.CharField("文件命名用简称", max_length=40)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # C1.2: an independently housed brigade needs its own workstation.
+    independently_housed = models.BooleanField("独立驻点", default=False)
+    # Materialised path of ancestor ids, "/1/4/9/": subtree queries are one prefix match.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    active = models.BooleanField("在用", default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = "单位"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    def ancestors(self) -> list[Unit]:
+        ids = [int(p) for p in self.path.strip("/").split("/")[:-1]]
+        by_id = {u.pk: u for u in Unit.objects.filter(pk__in=ids)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def subtree(self) -> models.QuerySet[Unit]:
+        return Unit.objects.filter(path__startswith=self.path)
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        # Units are not secret: every signed-in person may read the tree (pickers,
+        # names); only administrators change their own subtree.
+        if action == access.VIEW and getattr(user, "is_authenticated", False) and user.is_active:
+            return access.ALL
+        return access.role_scope(
+            user, action, read_roles=frozenset(), write_roles=frozenset({Role.ADMIN}), field=""
+        )
+
+    def needs_workstation(self) -> bool:
+        """C1.2: every squad and every independently housed brigade."""
+        return self.level == self.Level.SQUAD or (
+            self.level == self.Level.BRIGADE and self.independently_housed
+        )
+
+
+class PersonManager(UserManager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+class Person(AbstractBaseUser, PermissionsMixin):
+    username = models.CharField("登录名", max_length=50, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    cert_no = models.CharField("执法证号", max_length=30, unique=True, null=True, blank=True)
+    user_no = models.CharField(
+        "警号", max_length=6, unique=True, null=True, blank=True, validators=[user_no_validator]
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="people", null=True)
+    frontline = models.BooleanField("一线执法", default=False)
+    phone = models.CharField("电话", max_length=30, blank=True)
+    is_active = models.BooleanField("在岗", default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(auto_now_add=True)
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    objects = PersonManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["unit__path", "name"]
+        verbose_name = "人员"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.user_no}）" if self.user_no else self.name
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = access.role_scope(
+            user, action, read_roles=UNIT_READERS, write_roles=frozenset({Role.ADMIN}), field="unit"
+        )
+        if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
+            # Officers see themselves and the colleagues of their own unit
+            # (to name the second officer of an activity, C4.1).
+            q = Q(pk=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk=user.pk))
+        return q
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+    @property
+    def roles(self) -> frozenset[str]:
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            cached = frozenset(self.role_grants.values_list("role", flat=True)) if self.pk else frozenset()
+            self._roles_cache = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_superuser or bool(self.roles.intersection(roles))
+
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in Role.values if r in self.roles]
+
+
+class RoleGrant(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "role"], name="org_rolegrant_unique")
+        ]
+
+
+class ApiToken(models.Model):
+    """A person's bearer token for the API; only its SHA-256 is stored."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,130 @@
+"""Jilu settings: one module, every deployment knob read from ``JILU_*`` variables.
+
+The embedded default (no variables set) is SQLite in WAL mode and the
+filesystem under ``./var/``; a city deployment sets ``JILU_DATABASE_URL`` to
+PostgreSQL and ``JILU_STORAGE=s3``. A malformed value stops start-up with a
+message naming the variable (see :mod:`jilu.conf`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from jilu import conf
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = conf.env_path("JILU_DATA_DIR", Path.cwd() / "var")
+
+DEBUG = conf.env_bool("JILU_DEBUG", False)
+SECRET_KEY = conf.secret_key(DATA_DIR)
+ALLOWED_HOSTS = conf.env_list("JILU_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = conf.env_list("JILU_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "jilu.audit",
+    "jilu.org",
+    "jilu.devices",
+    "jilu.evidence",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jilu.urls"
+WSGI_APPLICATION = "jilu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "jilu.org.context.navigation",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": conf.parse_database_url(
+        "JILU_DATABASE_URL", conf.env_str("JILU_DATABASE_URL", "sqlite:///jilu.sqlite3"), DATA_DIR
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "org.Person"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sign-in lockout (repeated failures) and idle session timeout.
+LOGIN_MAX_FAILURES = conf.env_int("JILU_LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = conf.env_int("JILU_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = conf.env_int("JILU_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = conf.env_bool("JILU_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+API_TOKEN_DAYS = conf.env_int("JILU_API_TOKEN_DAYS", 30, minimum=1)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+
+# --- evidence store -------------------------------------------------------
+STORAGE_KIND = conf.env_choice("JILU_STORAGE", "file", ("file", "s3"))
+STORE_ROOT = conf.env_path("JILU_STORE_ROOT", DATA_DIR / "store")
+SPOOL_DIR = conf.env_path("JILU_SPOOL_DIR", DATA_DIR / "spool")
+S3 = conf.read_s3() if STORAGE_KIND == "s3" else None
+
+# --- background tasks -----------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": conf.env_str("JILU_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from jilu import views
+from jilu.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("password/", views.PasswordChange.as_view(), name="password_change"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include("jilu.org.urls")),
+    path("devices/", include("jilu.devices.urls")),
+    path("audit/", include("jilu.audit.urls")),
+    path("api/v1/", api.urls),
+]
