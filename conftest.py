@@ -12,6 +12,32 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct-horse-battery"
 
 
+def _allow_flush_of_audit_log() -> None:
+    """Transactional tests empty every table afterwards; the append-only
+    triggers would refuse that for the audit log, so they are lifted for the
+    flush alone and put back at once (test databases only)."""
+    from django.db import connections
+    from django.test import TransactionTestCase
+
+    from jilu.audit import triggers
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        for alias in self._databases_names(include_mirrors=False):
+            triggers.remove(connections[alias])
+        try:
+            original(self)
+        finally:
+            for alias in self._databases_names(include_mirrors=False):
+                triggers.install(connections[alias])
+
+    TransactionTestCase._fixture_teardown = teardown
+
+
+_allow_flush_of_audit_log()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -23,17 +49,80 @@ def tree(db):
     from jilu.org import actions
 
     a = "system:test"
-    city = actions.create_unit(actor=a, parent=None, code="350200000000", name="厦门市城市管理行政执法局", short_name="厦门市城管执法局", level="city")
-    district = actions.create_unit(actor=a, parent=city, code="350203000000", name="思明区城市管理行政执法局", short_name="思明区城管执法局", level="district")
-    brigade = actions.create_unit(actor=a, parent=district, code="350203000001", name="思明区城市管理行政执法大队", short_name="思明区城管执法大队", level="brigade")
-    squad1 = actions.create_unit(actor=a, parent=brigade, code="350203000101", name="中华中队", short_name="中华中队", level="squad")
-    squad2 = actions.create_unit(actor=a, parent=brigade, code="350203000102", name="鹭江中队", short_name="鹭江中队", level="squad")
-    district2 = actions.create_unit(actor=a, parent=city, code="350206000000", name="湖里区城市管理行政执法局", short_name="湖里区城管执法局", level="district")
-    brigade2 = actions.create_unit(actor=a, parent=district2, code="350206000001", name="湖里区城市管理行政执法大队", short_name="湖里区城管执法大队", level="brigade", independently_housed=True)
-    squad3 = actions.create_unit(actor=a, parent=brigade2, code="350206000101", name="湖里中队", short_name="湖里中队", level="squad")
+    city = actions.create_unit(
+        actor=a,
+        parent=None,
+        code="350200000000",
+        name="厦门市城市管理行政执法局",
+        short_name="厦门市城管执法局",
+        level="city",
+    )
+    district = actions.create_unit(
+        actor=a,
+        parent=city,
+        code="350203000000",
+        name="思明区城市管理行政执法局",
+        short_name="思明区城管执法局",
+        level="district",
+    )
+    brigade = actions.create_unit(
+        actor=a,
+        parent=district,
+        code="350203000001",
+        name="思明区城市管理行政执法大队",
+        short_name="思明区城管执法大队",
+        level="brigade",
+    )
+    squad1 = actions.create_unit(
+        actor=a,
+        parent=brigade,
+        code="350203000101",
+        name="中华中队",
+        short_name="中华中队",
+        level="squad",
+    )
+    squad2 = actions.create_unit(
+        actor=a,
+        parent=brigade,
+        code="350203000102",
+        name="鹭江中队",
+        short_name="鹭江中队",
+        level="squad",
+    )
+    district2 = actions.create_unit(
+        actor=a,
+        parent=city,
+        code="350206000000",
+        name="湖里区城市管理行政执法局",
+        short_name="湖里区城管执法局",
+        level="district",
+    )
+    brigade2 = actions.create_unit(
+        actor=a,
+        parent=district2,
+        code="350206000001",
+        name="湖里区城市管理行政执法大队",
+        short_name="湖里区城管执法大队",
+        level="brigade",
+        independently_housed=True,
+    )
+    squad3 = actions.create_unit(
+        actor=a,
+        parent=brigade2,
+        code="350206000101",
+        name="湖里中队",
+        short_name="湖里中队",
+        level="squad",
+    )
     return {
-        "city": city, "district": district, "brigade": brigade, "squad1": squad1,
-        "squad2": squad2, "district2": district2, "brigade2": brigade2, "squad3": squad3,
+        "city": city,
+        "district": district,
+        "brigade": brigade,
+        "squad1": squad1,
+        "squad2": squad2,
+        "district2": district2,
+        "brigade2": brigade2,
+        "squad3": squad3,
     }
 
 
@@ -43,16 +132,27 @@ def make_person(tree):
 
     counter = {"n": 0}
 
-    def make(username: str, *, unit: str = "squad1", roles: tuple[str, ...] = ("officer",),
-             frontline: bool | None = None, **extra):
+    def make(
+        username: str,
+        *,
+        unit: str = "squad1",
+        roles: tuple[str, ...] = ("officer",),
+        frontline: bool | None = None,
+        **extra,
+    ):
         counter["n"] += 1
         n = counter["n"]
         return actions.create_person(
-            actor="system:test", username=username, name=extra.pop("name", username),
-            unit=tree[unit], roles=list(roles),
+            actor="system:test",
+            username=username,
+            name=extra.pop("name", username),
+            unit=tree[unit],
+            roles=list(roles),
             frontline=("officer" in roles) if frontline is None else frontline,
-            user_no=extra.pop("user_no", f"9{n:05d}"), cert_no=extra.pop("cert_no", f"C{n:07d}"),
-            password=PASSWORD, **extra,
+            user_no=extra.pop("user_no", f"9{n:05d}"),
+            cert_no=extra.pop("cert_no", f"C{n:07d}"),
+            password=PASSWORD,
+            **extra,
         )
 
     return make
@@ -65,7 +165,9 @@ def people(make_person):
         "officer": make_person("officer", name="王五"),
         "officer_b": make_person("officer_b", name="李四"),
         "officer_other": make_person("officer_other", unit="squad3", name="韩一"),
-        "squad_leader": make_person("squad_leader", roles=("squad_leader", "officer"), name="何中队"),
+        "squad_leader": make_person(
+            "squad_leader", roles=("squad_leader", "officer"), name="何中队"
+        ),
         "brigade_leader": make_person("brigade_leader", unit="brigade", roles=("brigade_leader",)),
         "archivist": make_person("archivist", unit="brigade", roles=("archivist",)),
         "case_handler": make_person("case_handler", unit="brigade", roles=("case_handler",)),
@@ -77,8 +179,14 @@ def people(make_person):
 
 
 BROWSER_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 

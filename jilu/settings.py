@@ -8,6 +8,8 @@ message naming the variable (see :mod:`jilu.conf`).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +75,15 @@ DATABASES = {
         "JILU_DATABASE_URL", conf.env_str("JILU_DATABASE_URL", "sqlite:///jilu.sqlite3"), DATA_DIR
     )
 }
+# One test database per test process, so parallel runs never share one; on
+# SQLite a file in WAL mode, as in production, so that concurrent connections
+# (threads, the live server) see the same database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"jilu-test-{os.getpid()}.sqlite3")
+    }
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_jilu_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.Person"

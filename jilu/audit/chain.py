@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -102,7 +102,12 @@ def record(
     # database write lock on SQLite), so appends are serialised and never fork.
     updated = AuditHead.objects.filter(pk=1).update(seq=F("seq") + 1)
     if not updated:
-        AuditHead.objects.create(pk=1, seq=1, hash=GENESIS)
+        # Migration 0004 creates the head; this covers a database emptied since.
+        try:
+            with transaction.atomic():
+                AuditHead.objects.create(pk=1, seq=1, hash=GENESIS)
+        except IntegrityError:  # another writer created it first: queue behind it
+            AuditHead.objects.filter(pk=1).update(seq=F("seq") + 1)
     head = AuditHead.objects.get(pk=1)
     at = timezone.now()
     entry = AuditEntry(

@@ -23,13 +23,21 @@ def log(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(action__startswith=action)
     if obj:
         kind, _, ident = obj.partition(":")
-        entries = entries.filter(object_type=kind, object_id=ident) if ident else entries.filter(object_type=kind)
+        entries = (
+            entries.filter(object_type=kind, object_id=ident)
+            if ident
+            else entries.filter(object_type=kind)
+        )
     page = Paginator(entries.order_by("-seq"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "audit/log.html",
-        {"page_obj": page, "action": action, "object": obj,
-         "querystring_without_page": query.urlencode() + "&" if query else ""},
+        {
+            "page_obj": page,
+            "action": action,
+            "object": obj,
+            "querystring_without_page": query.urlencode() + "&" if query else "",
+        },
     )

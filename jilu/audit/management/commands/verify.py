@@ -21,7 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--sample", type=int, default=None, metavar="N",
+            "--sample",
+            type=int,
+            default=None,
+            metavar="N",
             help="re-hash a random sample of N stored objects instead of all",
         )
         parser.add_argument("--skip-objects", action="store_true", help="check the chain only")
