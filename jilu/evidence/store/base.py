@@ -1,0 +1,109 @@
+"""What every evidence store backend offers: content-addressed, write-once objects."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from jilu.evidence.store.errors import ObjectMissing
+from jilu.evidence.store.hashing import check_key, hash_chunks
+
+
+@dataclass(frozen=True)
+class PutResult:
+    sha256: str
+    sm3: str
+    size: int
+    created: bool  # False: the same bytes were already stored, the existing object won
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    sha256: str  # as recomputed now ("" when the object is missing)
+    sm3: str
+    size: int
+    problem: str  # "" when ok, else e.g. "missing" or "SHA-256 differs: …"
+
+
+class Store(ABC):
+    """Objects keyed by the SHA-256 of their bytes; once visible, never overwritten.
+
+    ``put`` reads its stream once, hashing SHA-256 and SM3 in parallel while
+    writing a temporary copy; only bytes that match the caller's expectations
+    become visible, under their SHA-256 (C6.5.3: recordings cannot be altered
+    or replaced; C6.5.4: nothing half-written is ever taken for an object).
+    """
+
+    kind: str
+
+    @abstractmethod
+    def put(
+        self,
+        stream: BinaryIO,
+        *,
+        expected_sha256: str | None = None,
+        expected_sm3: str | None = None,
+        expected_size: int | None = None,
+    ) -> PutResult:
+        """Store the stream's bytes; raise ``HashMismatch`` (storing nothing) if they differ."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def size(self, key: str) -> int:
+        """The object's size in bytes; ``ObjectMissing`` if there is none."""
+
+    @abstractmethod
+    def _open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]: ...
+
+    def open_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Stream bytes ``[start, end)`` of the object in chunks.
+
+        ``end`` is exclusive, like a Python slice: ``open_range(k, 0, 10)`` gives
+        the first 10 bytes (HTTP ``Range: bytes=0-9``). ``end=None`` reads to the
+        end; an ``end`` past the object's size is clipped to it, and a ``start``
+        at or past the end gives no bytes. The object is opened before this
+        returns, so a missing one raises ``ObjectMissing`` here, not mid-stream.
+        """
+        check_key(key)
+        if start < 0 or (end is not None and end < start):
+            raise ValueError(f"bad range [{start}, {end}): need 0 <= start <= end")
+        return self._open_range(key, start, end)
+
+    def verify(self, key: str) -> VerifyResult:
+        """Re-read the object and recompute both hashes (fixity check)."""
+        check_key(key)
+        try:
+            chunks = self.open_range(key)
+        except ObjectMissing:
+            return VerifyResult(False, "", "", 0, "missing")
+        got = hash_chunks(chunks)
+        problem = "" if got.sha256 == key else f"SHA-256 differs: expected {key}, got {got.sha256}"
+        return VerifyResult(not problem, got.sha256, got.sm3, got.size, problem)
+
+    def put_path(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        expected_sha256: str | None = None,
+        expected_sm3: str | None = None,
+        expected_size: int | None = None,
+    ) -> PutResult:
+        """``put`` the contents of a local file."""
+        with open(Path(path), "rb", buffering=0) as stream:
+            try:
+                os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            except (AttributeError, OSError):
+                pass  # advice only; not every platform or file system takes it
+            return self.put(
+                stream,
+                expected_sha256=expected_sha256,
+                expected_sm3=expected_sm3,
+                expected_size=expected_size,
+            )
