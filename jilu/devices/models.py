@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -16,6 +16,17 @@ from jilu.org.roles import LEADERS, UNIT_READERS, Role
 serial_validator = RegexValidator(r"^[0-9A-Za-z]{7}$", "产品序号必须是7位数字或字母")
 
 DEVICE_MANAGERS = frozenset({Role.ADMIN, *LEADERS})
+
+
+def recorder_scope(user: Any, action: str, prefix: str = "") -> Q | None:
+    """Rows whose recorder (``prefix`` leads to it) lies in the user's unit subtree.
+
+    Readers of the unit read, administrators and squad/brigade leaders act;
+    inspectors read everywhere (C6.4).
+    """
+    return access.role_scope(
+        user, action, read_roles=UNIT_READERS, write_roles=DEVICE_MANAGERS, field=f"{prefix}unit"
+    )
 
 
 class Recorder(models.Model):
@@ -29,7 +40,9 @@ class Recorder(models.Model):
     vendor = models.CharField("厂商", max_length=50, blank=True)
     model = models.CharField("型号", max_length=50, blank=True)
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="recorders")
-    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.IN_SERVICE)
+    status = models.CharField(
+        "状态", max_length=20, choices=Status.choices, default=Status.IN_SERVICE
+    )
     registered_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -43,9 +56,7 @@ class Recorder(models.Model):
 
     @classmethod
     def access_q(cls, user: Any, action: str) -> Q | None:
-        q = access.role_scope(
-            user, action, read_roles=UNIT_READERS, write_roles=DEVICE_MANAGERS, field="unit"
-        )
+        q = recorder_scope(user, action)
         if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
             # An officer sees the recorders they hold or have held.
             q = Q(pk__in=Holding.objects.filter(person_id=user.pk).values("recorder_id"))
@@ -74,6 +85,8 @@ class Holding(models.Model):
     )
     note = models.CharField(max_length=200, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["recorder", "-started_at"]
         constraints = [
@@ -88,6 +101,25 @@ class Holding(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["recorder", "started_at"], name="devices_holding_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recorder_id} → {self.person_id}"
+
+    @property
+    def current(self) -> bool:
+        return self.ended_at is None
+
+    def covers(self, at: Any) -> bool:
+        """Whether this holding was running at ``at``: started_at <= at < ended_at."""
+        return self.started_at <= at and (self.ended_at is None or at < self.ended_at)
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = recorder_scope(user, action, prefix="recorder__")
+        if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
+            # An officer sees their own holdings.
+            q = Q(person_id=user.pk)
+        return q
 
 
 class Workstation(models.Model):
@@ -109,6 +141,13 @@ class Workstation(models.Model):
     class Meta:
         ordering = ["unit__path", "name"]
         verbose_name = "采集工作站"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="devices_workstation_active_name",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -134,7 +173,7 @@ class DeviceEvent(models.Model):
     class Kind(models.TextChoices):
         BATTERY = "battery", "电量检查"
         STORAGE = "storage", "存储检查"
-        CLOCK = "clock", "时钟校准"
+        CLOCK = "clock", "时钟检查"
         FAULT = "fault", "故障"
         REPAIR = "repair", "维修"
         LOSS = "loss", "遗失"
@@ -150,12 +189,55 @@ class DeviceEvent(models.Model):
     workstation = models.ForeignKey(
         Workstation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    battery_pct = models.PositiveSmallIntegerField(null=True, blank=True)
-    storage_free_bytes = models.BigIntegerField(null=True, blank=True)
-    storage_total_bytes = models.BigIntegerField(null=True, blank=True)
+    battery_pct = models.PositiveSmallIntegerField(
+        "电量（%）", null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    storage_free_bytes = models.BigIntegerField(
+        "剩余存储（字节）", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    storage_total_bytes = models.BigIntegerField(
+        "总存储（字节）", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     clock_offset_seconds = models.FloatField(null=True, blank=True)
     note = models.TextField("说明", blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["recorder", "-at"], name="devices_event_recent_idx")]
+        constraints = [
+            # C1.4: readings are what a device can report, never impossible values.
+            models.CheckConstraint(
+                condition=Q(battery_pct__isnull=True) | Q(battery_pct__lte=100),
+                name="devices_event_battery_pct_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(storage_free_bytes__isnull=True) | Q(storage_free_bytes__gte=0),
+                name="devices_event_storage_free_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(storage_free_bytes__isnull=True)
+                | Q(storage_total_bytes__isnull=True)
+                | Q(storage_free_bytes__lte=models.F("storage_total_bytes")),
+                name="devices_event_storage_free_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recorder_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    CHECK_KINDS = ("battery", "storage", "clock")
+    INCIDENT_KINDS = ("fault", "damage", "loss", "repair", "found")
+
+    @property
+    def is_check(self) -> bool:
+        return self.kind in self.CHECK_KINDS
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = recorder_scope(user, action, prefix="recorder__")
+        if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
+            # An officer sees the events of the recorders they hold or have held.
+            q = Q(recorder_id__in=Holding.objects.filter(person_id=user.pk).values("recorder_id"))
+        return q
