@@ -1,4 +1,10 @@
-"""Bearer tokens for people and for stations (workstations)."""
+"""Bearer tokens for people and for stations (workstations).
+
+A person's token (``jpt_…``) comes from ``POST /api/v1/auth/token`` and lasts
+``JILU_API_TOKEN_DAYS``; a station's token (``jst_…``) is shown once when its
+workstation is registered. Only SHA-256 digests are stored. A missing, unknown,
+expired or revoked token, or one of a deactivated person, is answered 401.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
+
+PERSON_TOKEN_PREFIX = "jpt_"
 
 
 def token_digest(raw: str) -> str:
@@ -23,12 +31,14 @@ class BearerAuth(HttpBearer):
 
         if not token:
             return None
-        found = (
-            ApiToken.objects.select_related("person", "person__unit")
-            .filter(digest=token_digest(token), revoked_at__isnull=True)
-            .first()
-        )
-        if found is not None:
+        if token.startswith(PERSON_TOKEN_PREFIX):
+            found = (
+                ApiToken.objects.select_related("person", "person__unit")
+                .filter(digest=token_digest(token), revoked_at__isnull=True)
+                .first()
+            )
+            if found is None:
+                return None
             now = timezone.now()
             if found.expires_at <= now or not found.person.is_active:
                 return None
@@ -37,7 +47,7 @@ class BearerAuth(HttpBearer):
             request.user = found.person
             request.station = None
             return found.person
-        station = station_for_token(token)
+        station = station_for_token(token, ip=request.META.get("REMOTE_ADDR"))
         if station is not None:
             request.station = station
             return station

@@ -140,32 +140,73 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
     if bucket is None:
         raise ConfigError(f"JILU_STORAGE=s3 needs {prefix}BUCKET (the bucket name)")
     endpoint = _raw(prefix + "ENDPOINT")
-    if endpoint is not None and urlsplit(endpoint).scheme not in {"http", "https"}:
-        raise ConfigError(f"{prefix}ENDPOINT={endpoint!r} must start with http:// or https://")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ConfigError(
+                f"{prefix}ENDPOINT={endpoint!r} must be a URL such as https://minio.example:9000"
+            )
+        try:
+            _ = parts.port  # raises on a non-numeric or out-of-range port
+        except ValueError:
+            raise ConfigError(f"{prefix}ENDPOINT={endpoint!r}: the port is not a number") from None
+    access_key, secret = _raw(prefix + "ACCESS_KEY"), _raw(prefix + "SECRET_KEY")
+    if (access_key is None) != (secret is None):
+        missing = prefix + ("SECRET_KEY" if secret is None else "ACCESS_KEY")
+        raise ConfigError(
+            f"{missing} is missing: set {prefix}ACCESS_KEY and {prefix}SECRET_KEY together "
+            "(or neither, to use the machine's AWS credentials)"
+        )
     return S3Config(
         endpoint_url=endpoint,
         bucket=bucket,
-        access_key=_raw(prefix + "ACCESS_KEY"),
-        secret_key=_raw(prefix + "SECRET_KEY"),
+        access_key=access_key,
+        secret_key=secret,
         region=env_str(prefix + "REGION", "us-east-1"),
         object_lock_days=env_int(prefix + "OBJECT_LOCK_DAYS", 0, minimum=0),
     )
 
 
+SECRET_KEY_MIN_LENGTH = 32
+
+
 def secret_key(data_dir: Path) -> str:
-    """``JILU_SECRET_KEY``, or one generated once into the data directory."""
+    """``JILU_SECRET_KEY``, or one generated once into ``JILU_DATA_DIR/secret_key``.
+
+    The first process to start creates the file (exclusively, so processes
+    starting together agree on one key); every later start reads it back.
+    """
     value = _raw("JILU_SECRET_KEY")
     if value is not None:
-        if len(value) < 32:
-            raise ConfigError("JILU_SECRET_KEY is too short: use at least 32 characters")
+        if len(value) < SECRET_KEY_MIN_LENGTH:
+            raise ConfigError(
+                f"JILU_SECRET_KEY is too short ({len(value)} characters): "
+                f"use at least {SECRET_KEY_MIN_LENGTH}"
+            )
         return value
     key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    tmp = key_file.with_suffix(".tmp")
-    tmp.write_text(key)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, key_file)
+    try:
+        if not key_file.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            tmp.write_text(secrets.token_urlsafe(50))
+            os.chmod(tmp, 0o600)
+            try:
+                # link() fails if another process created the key meanwhile.
+                os.link(tmp, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        key = key_file.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"JILU_DATA_DIR={str(data_dir)!r}: cannot read or create the secret key file "
+            f"{key_file} ({exc.strerror or exc}); make the directory writable or set JILU_SECRET_KEY"
+        ) from None
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"JILU_DATA_DIR={str(data_dir)!r}: the secret key file {key_file} is empty or too short; "
+            "delete it to have a new key generated, or set JILU_SECRET_KEY"
+        )
     return key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jilu.org import actions
@@ -25,8 +27,8 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class SignInForm(forms.Form):
-    username = forms.CharField(label="登录名", max_length=50)
-    password = forms.CharField(label="密码", widget=forms.PasswordInput)
+    username = forms.CharField(label=gettext_lazy("登录名"), max_length=50)
+    password = forms.CharField(label=gettext_lazy("密码"), widget=forms.PasswordInput)
 
     def __init__(self, request: HttpRequest | None = None, *args, **kwargs) -> None:
         self.request = request
@@ -68,6 +70,11 @@ class SignInView(LoginView):
     template_name = "auth/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs) -> dict:
+        ctx = super().get_context_data(**kwargs)
+        ctx["idle_minutes"] = settings.SESSION_COOKIE_AGE // 60
+        return ctx
+
     def form_valid(self, form: SignInForm) -> HttpResponse:
         person = form.get_user()
         login(self.request, person)
@@ -91,7 +98,9 @@ class PasswordChange(PasswordChangeView):
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         actions.set_password(
-            actor=self.request.user, person=self.request.user, password=form.cleaned_data["new_password1"]
+            actor=self.request.user,
+            person=self.request.user,
+            password=form.cleaned_data["new_password1"],
         )
         self.request.user.refresh_from_db()
         update_session_auth_hash(self.request, self.request.user)

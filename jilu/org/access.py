@@ -83,4 +83,3 @@ class RestrictedQuerySet(models.QuerySet):
             if self.filter(**lookup).exists():
                 raise AccessDenied from None
             raise
-

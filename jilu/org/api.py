@@ -1,4 +1,4 @@
-"""API: tokens for people, who am I, units and people (restricted)."""
+"""API: tokens for people, who am I, units and people (restricted), the roster (XLSX)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from django.utils.http import content_disposition_header
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from jilu.api_auth import token_digest
 from jilu.audit.chain import record
-from jilu.org import actions
+from jilu.org import actions, queries, roster
 from jilu.org.models import ApiToken, Person, Unit
+from jilu.org.roles import Role
 
 router = Router(tags=["org"])
 
@@ -40,6 +44,7 @@ class UnitOut(Schema):
     level: str
     parent_code: str | None
     independently_housed: bool
+    active: bool
 
 
 class PersonOut(Schema):
@@ -51,6 +56,7 @@ class PersonOut(Schema):
     unit_code: str | None
     frontline: bool
     roles: list[str]
+    is_active: bool
 
 
 def person_out(p: Person) -> PersonOut:
@@ -63,6 +69,20 @@ def person_out(p: Person) -> PersonOut:
         unit_code=p.unit.code if p.unit_id else None,
         frontline=p.frontline,
         roles=sorted(p.roles),
+        is_active=p.is_active,
+    )
+
+
+def unit_out(u: Unit) -> UnitOut:
+    return UnitOut(
+        id=u.pk,
+        code=u.code,
+        name=u.name,
+        short_name=u.short_name,
+        level=u.level,
+        parent_code=u.parent.code if u.parent_id else None,
+        independently_housed=u.independently_housed,
+        active=u.active,
     )
 
 
@@ -104,30 +124,113 @@ def me(request: HttpRequest):
 def list_units(request: HttpRequest):
     user = require_person(request)
     units = Unit.objects.restrict(user, "view").select_related("parent")
-    return [
-        UnitOut(
-            id=u.pk,
-            code=u.code,
-            name=u.name,
-            short_name=u.short_name,
-            level=u.level,
-            parent_code=u.parent.code if u.parent_id else None,
-            independently_housed=u.independently_housed,
-        )
-        for u in units
-    ]
+    return [unit_out(u) for u in units]
+
+
+@router.get("/units/{code}", response=UnitOut)
+def get_unit(request: HttpRequest, code: str):
+    user = require_person(request)
+    return unit_out(
+        get_object_or_404(Unit.objects.restrict(user, "view").select_related("parent"), code=code)
+    )
 
 
 @router.get("/people", response=list[PersonOut])
-def list_people(request: HttpRequest, unit: str | None = None, frontline: bool | None = None):
+def list_people(
+    request: HttpRequest,
+    unit: str | None = None,
+    frontline: bool | None = None,
+    active: bool | None = None,
+    subtree: bool = False,
+):
+    """People in scope; ``unit`` by code (with ``subtree=true`` its units below too)."""
     user = require_person(request)
-    qs = Person.objects.restrict(user, "view").select_related("unit").prefetch_related("role_grants")
+    qs = (
+        Person.objects.restrict(user, "view").select_related("unit").prefetch_related("role_grants")
+    )
     if unit:
-        qs = qs.filter(unit__code=unit)
+        if subtree:
+            base = Unit.objects.restrict(user, "view").filter(code=unit).first()
+            qs = qs.filter(unit__path__startswith=base.path) if base else qs.none()
+        else:
+            qs = qs.filter(unit__code=unit)
     if frontline is not None:
         qs = qs.filter(frontline=frontline)
+    if active is not None:
+        qs = qs.filter(is_active=active)
     out = []
     for p in qs:
         p._roles_cache = frozenset(g.role for g in p.role_grants.all())
         out.append(person_out(p))
     return out
+
+
+@router.get("/people/{username}", response=PersonOut)
+def get_person(request: HttpRequest, username: str):
+    """One person; 404 when outside the caller's scope (as for one that does not exist)."""
+    user = require_person(request)
+    person = get_object_or_404(
+        Person.objects.restrict(user, "view").select_related("unit"), username=username
+    )
+    return person_out(person)
+
+
+class RowErrorOut(Schema):
+    sheet: str
+    row: int
+    message: str
+
+
+class RosterResultOut(Schema):
+    ok: bool
+    applied: bool
+    summary: str
+    units: dict[str, int]
+    people: dict[str, int]
+    errors: list[RowErrorOut]
+
+
+def _roster_result(plan: roster.Plan, *, applied: bool) -> RosterResultOut:
+    return RosterResultOut(
+        ok=plan.ok,
+        applied=applied,
+        summary=plan.summary(),
+        units=plan.counts("units"),
+        people=plan.counts("people"),
+        errors=[RowErrorOut(sheet=e.sheet, row=e.row, message=e.message) for e in plan.errors],
+    )
+
+
+@router.get("/roster.xlsx", response={200: None})
+def export_roster(request: HttpRequest, unit: str | None = None):
+    """The roster of the caller's scope (sheets 单位 and 人员), the import format."""
+    user = require_person(request)
+    if not user.has_role(*queries.PEOPLE_READERS):
+        raise HttpError(403, "你的角色不能导出名册")
+    base = get_object_or_404(Unit.objects.restrict(user, "view"), code=unit) if unit else None
+    response = HttpResponse(roster.export_roster(user, unit=base), content_type=roster.XLSX_MIME)
+    response["Content-Disposition"] = content_disposition_header(True, "roster.xlsx")
+    return response
+
+
+@router.post("/roster", response={200: RosterResultOut, 422: RosterResultOut, 400: dict})
+def import_roster(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008 (django-ninja declares uploads this way)
+    dry_run: bool = False,
+):
+    """Import a roster XLSX: every row checked, all or nothing (422 lists the bad rows)."""
+    user = require_person(request)
+    if not user.has_role(Role.ADMIN):
+        raise HttpError(403, "只有系统管理员可以导入名册")
+    data = file.read(roster.MAX_BYTES + 1)
+    try:
+        if dry_run:
+            plan = roster.plan_import(data, user=user)
+            return Status(200 if plan.ok else 422, _roster_result(plan, applied=False))
+        plan = roster.apply_import(data, user=user, actor=user)
+    except roster.RosterFileError as exc:
+        return Status(400, {"detail": str(exc)})
+    except roster.RosterInvalid as exc:
+        return Status(422, _roster_result(exc.plan, applied=False))
+    return Status(200, _roster_result(plan, applied=True))

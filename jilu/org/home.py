@@ -1,11 +1,22 @@
-"""What each role sees first after signing in."""
+"""What each role sees first after signing in.
+
+Every home page shows the person's own recorder (C1.3) and their recent
+actions. Leaders, administrators and inspectors also see their scope in
+numbers and the equipment gaps of C1.1 (a frontline officer without a
+recorder) and C1.2 (a squad or independently housed brigade without a
+workstation), each linking to the page where it is dealt with.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Max
+from django.utils.translation import gettext_lazy as _
+
 from jilu.audit.models import AuditEntry
 from jilu.devices import queries as device_queries
+from jilu.devices.models import Recorder, Workstation
 from jilu.org.models import Person, Unit
 from jilu.org.roles import Role
 
@@ -21,6 +32,55 @@ PRIORITY = [
     Role.OFFICER,
 ]
 
+# Role names for the interface (translatable; the model keeps the Chinese labels).
+ROLE_LABELS = {
+    Role.OFFICER: _("执法队员"),
+    Role.SQUAD_LEADER: _("中队长"),
+    Role.BRIGADE_LEADER: _("大队长"),
+    Role.ARCHIVIST: _("档案管理员"),
+    Role.CASE_HANDLER: _("案件承办人"),
+    Role.LEGAL_REVIEWER: _("法制审核员"),
+    Role.INSPECTOR: _("督察"),
+    Role.ADMIN: _("系统管理员"),
+}
+
+# Roles that answer for equipment gaps and may open the gaps page (C1.1, C1.2).
+GAP_ROLES = (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER)
+
+# Audit actions as a person reads them in "my recent actions".
+ACTION_LABELS = {
+    "auth.login": _("登录"),
+    "org.roster.import": _("导入名册"),
+    "org.roster.export": _("导出名册"),
+    "auth.logout": _("退出登录"),
+    "auth.login_failed": _("登录失败"),
+    "auth.locked_out": _("账号因连续登录失败被锁定"),
+    "auth.token_issued": _("签发 API 令牌"),
+    "org.person.password_change": _("修改本人密码"),
+    "org.person.password_reset": _("重置他人密码"),
+    "org.person.create": _("新建人员"),
+    "org.person.update": _("修改人员信息"),
+    "org.unit.create": _("新建单位"),
+    "org.unit.update": _("修改单位信息"),
+    "devices.recorder.register": _("登记记录仪"),
+    "devices.recorder.issue": _("配发记录仪"),
+    "devices.recorder.return": _("收回记录仪"),
+    "devices.recorder.status": _("变更记录仪状态"),
+    "devices.workstation.create": _("登记采集工作站"),
+    "devices.workstation.token": _("设定工作站令牌"),
+    "devices.workstation.reissue": _("重新生成工作站令牌"),
+    "devices.workstation.revoke": _("停用采集工作站"),
+}
+
+RECORDER_STATUS_LABELS = {
+    Recorder.Status.IN_SERVICE: _("在用"),
+    Recorder.Status.UNDER_REPAIR: _("维修中"),
+    Recorder.Status.LOST: _("遗失"),
+    Recorder.Status.RETIRED: _("报废"),
+}
+
+GAP_LIST_LIMIT = 10
+
 
 def primary_role(person: Person) -> str:
     if person.is_superuser:
@@ -31,25 +91,83 @@ def primary_role(person: Person) -> str:
     return Role.OFFICER.value
 
 
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, Role(role).label))
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def scope_units(person: Person):
+    """The units a person answers for: their own subtree (all for inspectors)."""
+    if person.is_superuser or person.has_role(Role.INSPECTOR):
+        return Unit.objects.filter(active=True)
+    if not person.unit_id:
+        return Unit.objects.none()
+    return Unit.objects.filter(active=True, path__startswith=person.unit.path)
+
+
 def home_context(person: Person, role: str) -> dict[str, Any]:
+    my_recorders = list(
+        device_queries.recorders_held_by(person).annotate(held_since=Max("holdings__started_at"))
+    )
+    recent = AuditEntry.objects.filter(actor=person).order_by("-seq")[:10]
     ctx: dict[str, Any] = {
         "role": role,
-        "role_label": Role(role).label,
-        "my_recorders": device_queries.recorders_held_by(person),
-        "my_recent": AuditEntry.objects.filter(actor=person).order_by("-seq")[:10],
+        "role_label": role_label(role),
+        "role_labels": [role_label(r) for r in PRIORITY if r in person.roles],
+        "my_recorders": my_recorders,
+        # C1.1: a frontline officer without a recorder is told so, and whom to ask.
+        "needs_recorder": person.frontline
+        and not any(r.status == Recorder.Status.IN_SERVICE for r in my_recorders),
+        "my_recent": [
+            {"at": e.at, "action": e.action, "label": action_label(e.action)} for e in recent
+        ],
     }
     if role == Role.OFFICER:
         return ctx
+
     people = Person.objects.restrict(person, "view").filter(is_active=True)
+    recorders = Recorder.objects.restrict(person, "view")
+    by_status = {
+        row["status"]: row["n"]
+        for row in recorders.order_by().values("status").annotate(n=Count("pk"))
+    }
+    units = scope_units(person)
     ctx.update(
         {
             "people_count": people.count(),
             "frontline_count": people.filter(frontline=True).count(),
-            "units": Unit.objects.filter(path__startswith=person.unit.path)
-            if person.unit_id
-            else Unit.objects.none(),
-            "without_recorder": device_queries.officers_without_recorder(person)[:20],
-            "without_workstation": device_queries.units_without_workstation(person)[:20],
+            "unit_count": units.count(),
+            # Retired recorders are listed by status but not counted as equipment.
+            "recorder_count": sum(
+                n for status, n in by_status.items() if status != Recorder.Status.RETIRED
+            ),
+            "recorder_status": [
+                {
+                    "status": value,
+                    "label": RECORDER_STATUS_LABELS.get(value, label),
+                    "count": by_status.get(value, 0),
+                }
+                for value, label in Recorder.Status.choices
+            ],
         }
     )
+    if person.has_role(*GAP_ROLES):
+        without_recorder = device_queries.officers_without_recorder(person)
+        without_workstation = device_queries.units_without_workstation(person)
+        ctx.update(
+            {
+                "show_gaps": True,
+                "workstation_count": Workstation.objects.restrict(person, "view")
+                .filter(revoked_at__isnull=True)
+                .count(),
+                "without_recorder": list(without_recorder[:GAP_LIST_LIMIT]),
+                "without_recorder_count": without_recorder.count(),
+                "without_workstation": list(without_workstation[:GAP_LIST_LIMIT]),
+                "without_workstation_count": without_workstation.count(),
+            }
+        )
     return ctx

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
-from django.core.validators import RegexValidator
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -26,7 +26,9 @@ class Unit(models.Model):
 
     LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.BRIGADE, Level.SQUAD]
 
-    code = models.CharField("单位编号", max_length=12, unique=True, validators=[unit_code_validator])
+    code = models.CharField(
+        "单位编号", max_length=12, unique=True, validators=[unit_code_validator]
+    )
     name = models.CharField("单位全称", max_length=100)
     # The name used in standard file names (C5.3), e.g. 思明区城管执法大队.
     short_name = models.CharField("文件命名用简称", max_length=40)
@@ -79,7 +81,21 @@ class Unit(models.Model):
 
 
 class PersonManager(UserManager.from_queryset(RestrictedQuerySet)):
-    pass
+    """People have no e-mail address; accounts for the shell and ``createsuperuser``."""
+
+    def create_user(self, username: str, password: str | None = None, **extra: Any) -> Person:
+        extra.setdefault("name", username)
+        person = self.model(username=username, **extra)
+        if password:
+            person.set_password(password)
+        else:
+            person.set_unusable_password()
+        person.save(using=self._db)
+        return person
+
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> Person:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(username, password, **extra)
 
 
 class Person(AbstractBaseUser, PermissionsMixin):
@@ -115,7 +131,12 @@ class Person(AbstractBaseUser, PermissionsMixin):
         q = access.role_scope(
             user, action, read_roles=UNIT_READERS, write_roles=frozenset({Role.ADMIN}), field="unit"
         )
-        if q is None and action == access.VIEW and getattr(user, "is_authenticated", False):
+        if (
+            q is None
+            and action == access.VIEW
+            and getattr(user, "is_authenticated", False)
+            and user.is_active
+        ):
             # Officers see themselves and the colleagues of their own unit
             # (to name the second officer of an activity, C4.1).
             q = Q(pk=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk=user.pk))
@@ -131,7 +152,11 @@ class Person(AbstractBaseUser, PermissionsMixin):
     def roles(self) -> frozenset[str]:
         cached = getattr(self, "_roles_cache", None)
         if cached is None:
-            cached = frozenset(self.role_grants.values_list("role", flat=True)) if self.pk else frozenset()
+            cached = (
+                frozenset(self.role_grants.values_list("role", flat=True))
+                if self.pk
+                else frozenset()
+            )
             self._roles_cache = cached
         return cached
 

@@ -25,14 +25,70 @@ ACTOR = "system:seed-demo"
 # code, name, short name, level, parent code, independently housed
 UNITS = [
     ("350200000000", "厦门市城市管理行政执法局", "厦门市城管执法局", "city", None, False),
-    ("350203000000", "思明区城市管理行政执法局", "思明区城管执法局", "district", "350200000000", False),
-    ("350206000000", "湖里区城市管理行政执法局", "湖里区城管执法局", "district", "350200000000", False),
-    ("350203000001", "思明区城市管理行政执法大队", "思明区城管执法大队", "brigade", "350203000000", False),
-    ("350206000001", "湖里区城市管理行政执法大队", "湖里区城管执法大队", "brigade", "350206000000", True),
-    ("350203000101", "思明区城管执法大队中华中队", "思明区中华中队", "squad", "350203000001", False),
-    ("350203000102", "思明区城管执法大队鹭江中队", "思明区鹭江中队", "squad", "350203000001", False),
-    ("350206000101", "湖里区城管执法大队湖里中队", "湖里区湖里中队", "squad", "350206000001", False),
-    ("350206000102", "湖里区城管执法大队殿前中队", "湖里区殿前中队", "squad", "350206000001", False),
+    (
+        "350203000000",
+        "思明区城市管理行政执法局",
+        "思明区城管执法局",
+        "district",
+        "350200000000",
+        False,
+    ),
+    (
+        "350206000000",
+        "湖里区城市管理行政执法局",
+        "湖里区城管执法局",
+        "district",
+        "350200000000",
+        False,
+    ),
+    (
+        "350203000001",
+        "思明区城市管理行政执法大队",
+        "思明区城管执法大队",
+        "brigade",
+        "350203000000",
+        False,
+    ),
+    (
+        "350206000001",
+        "湖里区城市管理行政执法大队",
+        "湖里区城管执法大队",
+        "brigade",
+        "350206000000",
+        True,
+    ),
+    (
+        "350203000101",
+        "思明区城管执法大队中华中队",
+        "思明区中华中队",
+        "squad",
+        "350203000001",
+        False,
+    ),
+    (
+        "350203000102",
+        "思明区城管执法大队鹭江中队",
+        "思明区鹭江中队",
+        "squad",
+        "350203000001",
+        False,
+    ),
+    (
+        "350206000101",
+        "湖里区城管执法大队湖里中队",
+        "湖里区湖里中队",
+        "squad",
+        "350206000001",
+        False,
+    ),
+    (
+        "350206000102",
+        "湖里区城管执法大队殿前中队",
+        "湖里区殿前中队",
+        "squad",
+        "350206000001",
+        False,
+    ),
 ]
 
 # username, name, unit code, roles, frontline
@@ -61,7 +117,9 @@ def _squad_people() -> list[tuple[str, str, str, list[str], bool, str]]:
         for i, name in enumerate(names):
             user_no = f"3502{s}{i}"
             if i == 0:
-                rows.append((f"squad{s}", name, code, [Role.SQUAD_LEADER, Role.OFFICER], True, user_no))
+                rows.append(
+                    (f"squad{s}", name, code, [Role.SQUAD_LEADER, Role.OFFICER], True, user_no)
+                )
             else:
                 username = "officer" if (s, i) == (1, 1) else f"officer{s}{i}"
                 rows.append((username, name, code, [Role.OFFICER], True, user_no))
@@ -78,8 +136,13 @@ class Command(BaseCommand):
             unit = Unit.objects.filter(code=code).first()
             if unit is None:
                 unit = actions.create_unit(
-                    actor=ACTOR, parent=units.get(parent) if parent else None, code=code,
-                    name=name, short_name=short, level=level, independently_housed=housed,
+                    actor=ACTOR,
+                    parent=units.get(parent) if parent else None,
+                    code=code,
+                    name=name,
+                    short_name=short,
+                    level=level,
+                    independently_housed=housed,
                 )
             units[code] = unit
 
@@ -89,8 +152,14 @@ class Command(BaseCommand):
             if Person.objects.filter(username=username).exists():
                 continue
             actions.create_person(
-                actor=ACTOR, username=username, name=name, unit=units[code], roles=list(roles),
-                frontline=frontline, user_no=user_no, cert_no=f"3502{n:04d}{'9' * 4}"[:12],
+                actor=ACTOR,
+                username=username,
+                name=name,
+                unit=units[code],
+                roles=list(roles),
+                frontline=frontline,
+                user_no=user_no,
+                cert_no=f"3502{n:04d}{'9' * 4}"[:12],
                 password=DEMO_PASSWORD,
             )
             created += 1
@@ -104,8 +173,10 @@ class Command(BaseCommand):
                 recorder = device_actions.register_recorder(
                     actor=ACTOR, serial=serial, unit=person.unit, vendor="海康威视", model="DSJ-K3"
                 )
-            if not Holding.objects.filter(recorder=recorder, ended_at__isnull=True).exists() and \
-                    not Holding.objects.filter(person=person, ended_at__isnull=True).exists():
+            if (
+                not Holding.objects.filter(recorder=recorder, ended_at__isnull=True).exists()
+                and not Holding.objects.filter(person=person, ended_at__isnull=True).exists()
+            ):
                 device_actions.issue_recorder(actor=ACTOR, recorder=recorder, person=person)
 
         for unit in units.values():
