@@ -278,7 +278,4 @@ def test_pages_are_available_in_english(people, make_recorder, as_user):
     client.cookies["django_language"] = "en"
     en = client.get(detail("A000001")).content.decode()
     assert "Current holder" in en and "Holder history" in en and "In service" in en
-    assert (
-        "Recorder ledger"
-        in client.get(reverse("devices:recorder_list")).content.decode()
-    )
+    assert "Recorder ledger" in client.get(reverse("devices:recorder_list")).content.decode()
