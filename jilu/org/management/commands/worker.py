@@ -1,9 +1,11 @@
-"""``jilu worker``: run background tasks (the django-tasks database worker)."""
+"""``jilu worker``: run background tasks and enqueue the periodic ones."""
 
 from __future__ import annotations
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from jilu.schedule import Scheduler
 
 
 class Command(BaseCommand):
@@ -13,9 +15,20 @@ class Command(BaseCommand):
         parser.add_argument("--queue-name", default="*", help="queues to serve (default: all)")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+        parser.add_argument(
+            "--no-schedule", action="store_true", help="do not enqueue periodic tasks"
+        )
 
     def handle(self, *args, **opts) -> None:
         argv = ["--queue-name", opts["queue_name"], "--interval", str(opts["interval"])]
         if opts["batch"]:
             argv.append("--batch")
-        call_command("db_worker", *argv)
+        scheduler = None
+        if not opts["no_schedule"] and not opts["batch"]:
+            scheduler = Scheduler()
+            scheduler.start()
+        try:
+            call_command("db_worker", *argv)
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
