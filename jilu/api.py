@@ -5,10 +5,14 @@ People authenticate with ``Authorization: Bearer <token>`` from
 workstation was registered.
 """
 
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from jilu.api_auth import BearerAuth
 from jilu.devices.api import router as devices_router
+from jilu.ingest.api import router as ingest_router
 from jilu.org.api import router as org_router
 
 api = NinjaAPI(
@@ -20,3 +24,25 @@ api = NinjaAPI(
 )
 api.add_router("/", org_router)
 api.add_router("/", devices_router)
+api.add_router("/", ingest_router)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    """Every API error is ``{"detail": "<Chinese text>"}``, field problems listed."""
+    problems = []
+    for error in exc.errors:
+        where = ".".join(str(p) for p in error.get("loc", [])[1:])
+        problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return api.create_response(
+        request,
+        {"detail": "请求内容不正确：" + "；".join(problems), "errors": exc.errors},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "缺少或无效的令牌：请在 Authorization 头中提供 Bearer 令牌"}, status=401
+    )

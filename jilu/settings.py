@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jilu.org",
     "jilu.devices",
     "jilu.evidence",
+    "jilu.ingest",
 ]
 
 MIDDLEWARE = [

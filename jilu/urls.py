@@ -12,5 +12,7 @@ urlpatterns = [
     path("org/", include("jilu.org.urls")),
     path("devices/", include("jilu.devices.urls")),
     path("audit/", include("jilu.audit.urls")),
+    path("ingest/", include("jilu.ingest.urls")),
+    path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

@@ -34,14 +34,23 @@ HOMES = {
     "squad_admin": ("admin", "系统管理工作台"),
 }
 
-ALL_NAV = ["工作台", "单位", "人员", "记录仪", "采集工作站", "配备缺口", "审计日志"]
+ALL_NAV = ["工作台", "单位", "人员", "记录仪", "采集工作站", "配备缺口", "数据采集", "审计日志"]
 NAV = {
-    "officer": ["工作台", "我的记录仪"],
-    "squad_leader": ["工作台", "我的记录仪", "单位", "人员", "记录仪", "采集工作站", "配备缺口"],
-    "brigade_leader": ["工作台", "单位", "人员", "记录仪", "采集工作站", "配备缺口"],
-    "archivist": ["工作台", "单位", "人员", "记录仪"],
-    "case_handler": ["工作台"],
-    "legal_reviewer": ["工作台"],
+    "officer": ["工作台", "我的记录仪", "数据采集"],
+    "squad_leader": [
+        "工作台",
+        "我的记录仪",
+        "单位",
+        "人员",
+        "记录仪",
+        "采集工作站",
+        "配备缺口",
+        "数据采集",
+    ],
+    "brigade_leader": ["工作台", "单位", "人员", "记录仪", "采集工作站", "配备缺口", "数据采集"],
+    "archivist": ["工作台", "单位", "人员", "记录仪", "数据采集"],
+    "case_handler": ["工作台", "数据采集"],
+    "legal_reviewer": ["工作台", "数据采集"],
     "inspector": ALL_NAV,
     "admin": ALL_NAV,
 }
@@ -243,8 +252,10 @@ def test_other_roles_see_their_scope_and_duties_but_no_gap_links(as_person, key)
 def test_quick_links_are_the_roles_navigation(as_person):
     html = as_person("archivist").get("/").content.decode()
     links = re.search(r'id="quick-links">.*?</section>', html, re.S).group(0)
-    assert re.findall(r">([^<]+)</a>", links) == ["单位", "人员", "记录仪"]
-    assert 'id="quick-links"' not in as_person("case_handler").get("/").content.decode()
+    assert re.findall(r">([^<]+)</a>", links) == ["单位", "人员", "记录仪", "数据采集"]
+    html = as_person("case_handler").get("/").content.decode()
+    links = re.search(r'id="quick-links">.*?</section>', html, re.S).group(0)
+    assert re.findall(r">([^<]+)</a>", links) == ["数据采集"]
 
 
 # --- languages ---------------------------------------------------------------
@@ -260,7 +271,7 @@ def test_footer_switches_to_english_and_back(as_person):
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert h1(html) == "Officer home"
-    assert nav_labels(html) == ["Home", "My recorders"]
+    assert nav_labels(html) == ["Home", "My recorders", "Data collection"]
     assert "set the recorder" in html and "timestamp overlay (C3.2)" in html
     assert "(Beijing time)" in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})

@@ -1,8 +1,17 @@
-"""Stored objects: content-addressed, immutable bytes in the evidence store."""
+"""Stored objects (content-addressed, immutable bytes) and the recordings made of them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+from jilu.org.roles import UNIT_READERS
 
 
 class StoredObject(models.Model):
@@ -13,9 +22,130 @@ class StoredObject(models.Model):
     size = models.BigIntegerField()
     backend = models.CharField(max_length=10)
     stored_at = models.DateTimeField(auto_now_add=True)
+    # The rolling fixity schedule takes the objects checked longest ago first.
+    last_fixity_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "存储对象"
 
     def __str__(self) -> str:
         return self.sha256
+
+
+class Recording(models.Model):
+    """One recorder file taken in at a workstation: the evidence item (C5.1, C1.3, C3.2).
+
+    Created by ingest once its bytes are verified in the store (never edited or
+    deleted by people). The same bytes from the same recorder are one recording.
+
+    Times: ``name_start_local`` is the device's wall clock from the file name
+    (Asia/Shanghai); ``started_at`` is that time corrected by the docking's
+    clock offset (true start = name time − offset, C3.2); ``ended_at`` stays
+    empty until media probing fills it. ``collected_within_24h`` (C5.1) compares
+    the docking time with the end, or with the start while the end is unknown
+    (the stricter reading: a recording started more than 24 hours before it was
+    docked is late even if it ended later).
+    """
+
+    class Kind(models.TextChoices):
+        VIDEO = "video", _("视频")
+        AUDIO = "audio", _("音频")
+        PHOTO = "photo", _("照片")
+        OTHER = "other", _("其他")
+
+    stored_object = models.ForeignKey(
+        StoredObject, on_delete=models.PROTECT, related_name="recordings"
+    )
+    recorder = models.ForeignKey(
+        "devices.Recorder", on_delete=models.PROTECT, related_name="recordings"
+    )
+    # C1.3: the responsible holder when recording started (from holder history).
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recordings",
+    )
+    user_no_in_name = models.CharField("文件名中的警号", max_length=32, blank=True)
+    # The user number in the name disagrees with the holder history (or no holder).
+    user_no_mismatch = models.BooleanField("警号与持有记录不符", default=False)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    original_name = models.CharField("原始文件名", max_length=255)
+    name_start_local = models.DateTimeField("文件名时间（设备时钟）", null=True, blank=True)
+    clock_offset_seconds = models.FloatField("时钟偏差（秒）", null=True, blank=True)
+    started_at = models.DateTimeField("开始时间（校正后）", db_index=True)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    size = models.BigIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    sm3 = models.CharField(max_length=64)
+    station = models.ForeignKey(
+        "devices.Workstation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recordings",
+    )
+    docking = models.ForeignKey(
+        "ingest.DockingSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recordings",
+    )
+    docked_at = models.DateTimeField("采集时间")
+    collected_within_24h = models.BooleanField("24小时内采集", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "声像记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorder", "sha256"], name="evidence_recording_unique_bytes"
+            ),
+            models.CheckConstraint(
+                condition=Q(stored_object=models.F("sha256")),
+                name="evidence_recording_sha256_is_object",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="evidence_recording_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["officer", "-started_at"], name="evidence_rec_officer_idx"),
+            models.Index(fields=["recorder", "-started_at"], name="evidence_rec_recorder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name.rsplit("/", 1)[-1]
+
+    @property
+    def late(self) -> bool:
+        return not self.collected_within_24h
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        """Officers read their own recordings; unit readers those whose officer's
+        unit or recorder's unit is in their subtree; inspectors read all. Nobody
+        changes or deletes a recording (C6.5.3)."""
+        if action != access.VIEW:
+            return None
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return None
+        if user.is_superuser or access.is_inspector(user):
+            return access.ALL
+        if user.has_role(*UNIT_READERS) and user.unit_id:
+            return (
+                access.unit_q(user, "officer__unit")
+                | access.unit_q(user, "recorder__unit")
+                | Q(officer_id=user.pk)
+            )
+        return Q(officer_id=user.pk)
+
+
+# Media processing and fixity (their own module, registered with this app).
+from jilu.evidence.media_models import Derivative, FixityAlarm, FixityCheck, MediaInfo  # noqa: E402,F401

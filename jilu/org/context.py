@@ -41,6 +41,7 @@ NAV = [
         "devices:gaps",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
+    (_("数据采集"), "ingest:workstation", ()),
     (_("审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
 ]
 

@@ -1,0 +1,1 @@
+"""Ingest: docking sessions, the tus upload server, the station API, quarantine."""
