@@ -13,6 +13,7 @@ urlpatterns = [
     path("devices/", include("jilu.devices.urls")),
     path("audit/", include("jilu.audit.urls")),
     path("ingest/", include("jilu.ingest.urls")),
+    path("tasks/", include("jilu.evidence.task_urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

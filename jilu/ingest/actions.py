@@ -31,9 +31,9 @@ from jilu.devices import actions as device_actions
 from jilu.devices.models import Recorder, Workstation
 from jilu.devices.queries import holder_at
 from jilu.evidence.models import Recording, StoredObject
+from jilu.evidence.tasks import enqueue_processing
 from jilu.ingest import naming, spool
 from jilu.ingest.models import DockingSession, QuarantineItem, Upload
-from jilu.ingest.probe import unreadable_reason
 from jilu.org.models import Person, Unit
 
 # C5.1: recordings reach a workstation within 24 hours.
@@ -445,9 +445,7 @@ def expire_upload(*, actor: Any, upload_id: uuid.UUID, now: datetime | None = No
 
 
 @transaction.atomic
-def complete_upload(
-    *, actor: Any, upload: Upload, stored: StoredObject, probe_path: Path | None
-) -> Upload:
+def complete_upload(*, actor: Any, upload: Upload, stored: StoredObject) -> Upload:
     """The upload's bytes are verified in the store: attribute them and close the upload.
 
     The recording (or quarantine item), the upload's completion and their
@@ -472,7 +470,6 @@ def complete_upload(
         station=station,
         unit=_responsible_unit(station, upload.person),
         mtime=upload.mtime,
-        probe_path=probe_path,
     )
     upload.state = Upload.State.COMPLETE
     upload.offset = upload.length
@@ -519,7 +516,6 @@ class FileFacts:
     stored: StoredObject
     filename: str
     docking: DockingSession | None
-    probe_path: Path | None
     parsed: naming.ParsedName | None = None
     recorder: Recorder | None = None
 
@@ -572,19 +568,6 @@ def check_serial_matches_docking(f: FileFacts) -> Problem | None:
     return None
 
 
-def check_readable(f: FileFacts) -> Problem | None:
-    assert f.parsed is not None
-    if f.probe_path is None:
-        return None
-    reason = unreadable_reason(f.probe_path, f.parsed.kind)
-    if reason:
-        return Problem(
-            QuarantineItem.Reason.UNREADABLE,
-            f"文件无法读取：{reason}。原始字节已完整保存，请核实后人工归属或结案。",
-        )
-    return None
-
-
 def check_recorder_known(f: FileFacts) -> Problem | None:
     assert f.parsed is not None
     f.recorder = Recorder.objects.filter(serial=f.parsed.serial).first()
@@ -605,7 +588,6 @@ CHECKS: list[Callable[[FileFacts], Problem | None]] = [
     check_info,
     check_name,
     check_serial_matches_docking,
-    check_readable,
     check_recorder_known,
 ]
 
@@ -626,13 +608,12 @@ def attribute_file(
     station: Workstation | None,
     unit: Unit,
     mtime: datetime | None = None,
-    probe_path: Path | None = None,
 ) -> Outcome:
     """Make a verified file a recording, or put it in quarantine with the first reason.
 
     Must run inside the caller's transaction (it writes audit rows).
     """
-    facts = FileFacts(stored=stored, filename=filename, docking=docking, probe_path=probe_path)
+    facts = FileFacts(stored=stored, filename=filename, docking=docking)
     for check in CHECKS:
         problem = check(facts)
         if problem is not None:
@@ -747,6 +728,8 @@ def make_recording(
                     "collected_within_24h": recording.collected_within_24h,
                 },
             )
+            # Media processing (probe, integrity, pictures) starts once this commits.
+            enqueue_processing(recording.pk)
             return recording, True
     # C6.5.3: the same bytes arriving again are noted, never stored as a second recording.
     record(

@@ -585,7 +585,6 @@ def _finalise(upload: Upload, who: Uploader) -> Upload | HttpResponse:
             actor=who.actor,
             upload=upload,
             stored=stored,
-            probe_path=path if upload.length else None,
         )
     except ValidationError as exc:
         upload.refresh_from_db()

@@ -42,6 +42,7 @@ NAV = [
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (_("数据采集"), "ingest:workstation", ()),
+    (_("后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
     (_("审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
 ]
 

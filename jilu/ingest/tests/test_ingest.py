@@ -12,8 +12,10 @@ import pytest
 from django.utils import timezone
 
 from jilu.audit.models import AuditEntry
+from jilu.evidence.media_models import MediaInfo
 from jilu.evidence.models import Recording, StoredObject
 from jilu.evidence.store import get_store
+from jilu.evidence.tasks import run_processing
 from jilu.ingest import spool
 from jilu.ingest.models import QuarantineItem, Upload
 from jilu.ingest.tests.conftest import (
@@ -241,11 +243,19 @@ def test_a_zero_byte_file_is_quarantined_at_creation(tus, docking):
     assert Upload.objects.get().state == Upload.State.COMPLETE
 
 
-def test_a_truncated_mp4_is_quarantined_as_unreadable(tus, docking):
+def test_a_truncated_mp4_is_kept_as_a_recording_marked_incomplete(tus, docking):
+    """A damaged file from a known recorder is evidence too: it becomes a recording,
+    kept byte for byte, and media processing marks it 不完整 (C6.5.4)."""
     data = mp4(27)
-    item = _quarantined(tus.upload(data[: len(data) // 2], name_for(hours_ago(2)), docking=docking))
-    assert item.reason == QuarantineItem.Reason.UNREADABLE
-    assert item.size == len(data) // 2
+    recording = _recording(
+        tus.upload(data[: len(data) // 2], name_for(hours_ago(2)), docking=docking)
+    )
+    assert recording.size == len(data) // 2
+    run_processing(recording)
+    recording.refresh_from_db()
+    assert recording.media.integrity == MediaInfo.Integrity.INCOMPLETE
+    assert recording.media.integrity_reason
+    assert get_store().verify(recording.sha256).ok
 
 
 def test_missing_device_info_quarantines_the_sessions_files(tus, station, recorder):
