@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from jilu.api_auth import BearerAuth
+from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.ingest.api import router as ingest_router
 from jilu.org.api import router as org_router
@@ -25,6 +26,7 @@ api = NinjaAPI(
 api.add_router("/", org_router)
 api.add_router("/", devices_router)
 api.add_router("/", ingest_router)
+api.add_router("/", casework_router)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "jilu.devices",
     "jilu.evidence",
     "jilu.ingest",
+    "jilu.casework",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,10 @@ STORAGE_KIND = conf.env_choice("JILU_STORAGE", "file", ("file", "s3"))
 STORE_ROOT = conf.env_path("JILU_STORE_ROOT", DATA_DIR / "store")
 SPOOL_DIR = conf.env_path("JILU_SPOOL_DIR", DATA_DIR / "spool")
 S3 = conf.read_s3() if STORAGE_KIND == "s3" else None
+
+# --- casework ---------------------------------------------------------------
+# C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.
+CASEWORK_NAME_TEMPLATE = conf.env_str("JILU_NAME_TEMPLATE", "")
 
 # --- background tasks -----------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

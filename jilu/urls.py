@@ -14,6 +14,8 @@ urlpatterns = [
     path("audit/", include("jilu.audit.urls")),
     path("ingest/", include("jilu.ingest.urls")),
     path("tasks/", include("jilu.evidence.task_urls")),
+    path("casework/docs/", include("jilu.casework.urls_documents")),
+    path("casework/", include("jilu.casework.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

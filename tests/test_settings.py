@@ -247,6 +247,9 @@ BAD_CONFIGS = [
     ),
     ({"JILU_STORAGE": "s3"}, "JILU_S3_BUCKET"),
     ({"JILU_SECRET_KEY": "too-short"}, "JILU_SECRET_KEY"),
+    ({"JILU_LOG_LEVEL": "LOUD"}, "JILU_LOG_LEVEL"),
+    # C5.3: a naming template with an unknown field stops start-up.
+    ({"JILU_NAME_TEMPLATE": "{unit}_{bogus}_{date}"}, "JILU_NAME_TEMPLATE"),
 ]
 
 

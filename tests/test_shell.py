@@ -34,35 +34,24 @@ HOMES = {
     "squad_admin": ("admin", "系统管理工作台"),
 }
 
-ALL_NAV = [
-    "工作台",
-    "单位",
-    "人员",
-    "记录仪",
-    "采集工作站",
-    "配备缺口",
-    "数据采集",
-    "后台任务",
-    "审计日志",
-]
+OVERSIGHT = ["单位", "人员", "记录仪", "采集工作站", "配备缺口"]
 NAV = {
-    "officer": ["工作台", "我的记录仪", "数据采集"],
-    "squad_leader": [
-        "工作台",
-        "我的记录仪",
-        "单位",
-        "人员",
-        "记录仪",
-        "采集工作站",
-        "配备缺口",
-        "数据采集",
-    ],
-    "brigade_leader": ["工作台", "单位", "人员", "记录仪", "采集工作站", "配备缺口", "数据采集"],
-    "archivist": ["工作台", "单位", "人员", "记录仪", "数据采集"],
-    "case_handler": ["工作台", "数据采集"],
-    "legal_reviewer": ["工作台", "数据采集"],
-    "inspector": ALL_NAV,
-    "admin": ALL_NAV,
+    "officer": ["工作台", "待标注", "我的记录仪", "执法活动", "案件", "数据采集"],
+    "squad_leader": ["工作台", "待标注", "我的记录仪", "执法活动", "案件", "标注督办"]
+    + OVERSIGHT
+    + ["数据采集", "权责清单"],
+    "brigade_leader": ["工作台", "执法活动", "案件", "标注督办"]
+    + OVERSIGHT
+    + ["数据采集", "权责清单"],
+    "archivist": ["工作台", "执法活动", "案件", "单位", "人员", "记录仪", "数据采集"],
+    "case_handler": ["工作台", "执法活动", "案件", "数据采集", "权责清单"],
+    "legal_reviewer": ["工作台", "执法活动", "案件", "数据采集"],
+    "inspector": ["工作台", "执法活动", "案件", "标注督办"]
+    + OVERSIGHT
+    + ["数据采集", "后台任务", "审计日志"],
+    "admin": ["工作台", "执法活动", "案件", "标注督办"]
+    + OVERSIGHT
+    + ["数据采集", "权责清单", "后台任务", "审计日志"],
 }
 
 ADMIN_PAGES = ["/audit/", "/devices/workstations/", "/devices/gaps/", "/org/people/", "/org/units/"]
@@ -262,10 +251,10 @@ def test_other_roles_see_their_scope_and_duties_but_no_gap_links(as_person, key)
 def test_quick_links_are_the_roles_navigation(as_person):
     html = as_person("archivist").get("/").content.decode()
     links = re.search(r'id="quick-links">.*?</section>', html, re.S).group(0)
-    assert re.findall(r">([^<]+)</a>", links) == ["单位", "人员", "记录仪", "数据采集"]
+    assert re.findall(r">([^<]+)</a>", links) == NAV["archivist"][1:]
     html = as_person("case_handler").get("/").content.decode()
     links = re.search(r'id="quick-links">.*?</section>', html, re.S).group(0)
-    assert re.findall(r">([^<]+)</a>", links) == ["数据采集"]
+    assert re.findall(r">([^<]+)</a>", links) == NAV["case_handler"][1:]
 
 
 # --- languages ---------------------------------------------------------------
@@ -281,7 +270,14 @@ def test_footer_switches_to_english_and_back(as_person):
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert h1(html) == "Officer home"
-    assert nav_labels(html) == ["Home", "My recorders", "Data collection"]
+    assert nav_labels(html) == [
+        "Home",
+        "To annotate",
+        "My recorders",
+        "Activities",
+        "Cases",
+        "Data collection",
+    ]
     assert "set the recorder" in html and "timestamp overlay (C3.2)" in html
     assert "(Beijing time)" in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})

@@ -129,7 +129,8 @@ class Recording(models.Model):
 
     @classmethod
     def access_q(cls, user: Any, action: str) -> Q | None:
-        """Officers read their own recordings; unit readers those whose officer's
+        """Officers read their own recordings and those of activities they took part
+        in; unit readers those whose officer's
         unit or recorder's unit is in their subtree; inspectors read all. Nobody
         changes or deletes a recording (C6.5.3)."""
         if action != access.VIEW:
@@ -138,13 +139,23 @@ class Recording(models.Model):
             return None
         if user.is_superuser or access.is_inspector(user):
             return access.ALL
+        # Officers also see the recordings of activities they took part in
+        # (their partner's recorder filmed the same scene, C4.1).
+        from jilu.casework.models import Activity
+
+        took_part = Q(
+            annotation__activity__in=Activity.officers.through.objects.filter(
+                person_id=user.pk
+            ).values("activity_id")
+        )
         if user.has_role(*UNIT_READERS) and user.unit_id:
             return (
                 access.unit_q(user, "officer__unit")
                 | access.unit_q(user, "recorder__unit")
                 | Q(officer_id=user.pk)
+                | took_part
             )
-        return Q(officer_id=user.pk)
+        return Q(officer_id=user.pk) | took_part
 
 
 # Media processing and fixity (their own module, registered with this app).

@@ -15,7 +15,15 @@ from jilu.org.roles import Role
 # (label, url name, roles that see it; empty = everyone signed in)
 NAV = [
     (_("工作台"), "home", ()),
+    (_("待标注"), "casework:queue", (Role.OFFICER,)),
     (_("我的记录仪"), "devices:my_recorders", (Role.OFFICER,)),
+    (_("执法活动"), "casework:activity_list", ()),
+    (_("案件"), "casework:case_list", ()),
+    (
+        _("标注督办"),
+        "casework:squad_queue",
+        (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
+    ),
     (
         _("单位"),
         "org:unit_list",
@@ -42,6 +50,11 @@ NAV = [
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (_("数据采集"), "ingest:workstation", ()),
+    (
+        _("权责清单"),
+        "casework:power_list",
+        (Role.ADMIN, Role.CASE_HANDLER, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
+    ),
     (_("后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
     (_("审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
 ]

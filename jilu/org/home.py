@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Max
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jilu.audit.models import AuditEntry
+from jilu.casework import queries as case_queries
+from jilu.casework.models import ANNOTATION_DEADLINE
 from jilu.devices import queries as device_queries
 from jilu.devices.models import Recorder, Workstation
 from jilu.org.models import Person, Unit
@@ -126,8 +129,17 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
             {"at": e.at, "action": e.action, "label": action_label(e.action)} for e in recent
         ],
     }
+    # C5.2: the 48-hour annotation deadline, shown before it is missed.
+    now = timezone.now()
+    queue = case_queries.annotation_queue(person)
+    ctx["to_annotate"] = queue.count()
+    ctx["to_annotate_overdue"] = queue.filter(docked_at__lt=now - ANNOTATION_DEADLINE).count()
+    first = queue.first()
+    ctx["next_deadline"] = first.docked_at + ANNOTATION_DEADLINE if first else None
     if role == Role.OFFICER:
         return ctx
+    if person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN):
+        ctx["squad_overdue"] = case_queries.overdue_for_leader(person, now=now).count()
 
     people = Person.objects.restrict(person, "view").filter(is_active=True)
     recorders = Recorder.objects.restrict(person, "view")

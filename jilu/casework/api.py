@@ -1,0 +1,571 @@
+"""API: activities (S1–S8), cases, and linking recordings to activities (C5.2, C5.3).
+
+Person tokens only. Every list goes through ``restrict()``; every change
+through ``jilu.casework.actions``. Errors are ``{"detail": "…"}`` in Chinese.
+"""
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from jilu.casework import actions, queries
+from jilu.casework.coverage import activity_coverage
+from jilu.casework.forms import units_for
+from jilu.casework.models import (
+    CASE_EDITORS,
+    Activity,
+    ActivityKind,
+    Annotation,
+    Case,
+    Category,
+    Party,
+    Power,
+    RecordedStep,
+    RetentionClass,
+)
+from jilu.org.models import Person, Unit
+
+router = Router(tags=["casework"])
+
+
+# --- schemas --------------------------------------------------------------------
+
+
+class Error(Schema):
+    detail: str
+
+
+class PartyIn(Schema):
+    kind: str = Field(..., description="person 自然人 / organisation 法人或其他组织")
+    name: str
+    id_number: str = Field("", description="公民身份号码或统一社会信用代码")
+
+
+class PartyOut(Schema):
+    id: int
+    kind: str
+    name: str
+    id_number: str
+
+
+class OfficerOut(Schema):
+    id: int
+    name: str
+    cert_no: str | None
+    user_no: str | None
+
+
+class ActivityIn(Schema):
+    kind: str = Field(..., description="S1–S8")
+    category: str = Field(..., description="执法类别：" + "、".join(Category.values))
+    unit_code: str = Field(..., description="执法部门的单位编号")
+    officer_ids: list[int] = Field(..., description="执法人员；现场执法至少两名（C4.1）")
+    power_id: int | None = None
+    matter_text: str = ""
+    party_id: int | None = None
+    party: PartyIn | None = Field(None, description="新的相对人（不填 party_id 时）")
+    address: str = ""
+    place_name: str = ""
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+    case_id: int | None = None
+    present_person: str = ""
+    party_notified_on: date | None = None
+    party_refused: bool = False
+    witness1_name: str = ""
+    witness1_unit: str = ""
+    witness2_name: str = ""
+    witness2_unit: str = ""
+    legal_basis: str = ""
+    decision_no: str = ""
+    inspection_items: str = ""
+    notes: str = ""
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    category: str
+    category_label: str
+    matter: str
+    power_id: int | None
+    party: PartyOut | None
+    address: str
+    place_name: str
+    unit_code: str
+    unit_name: str
+    officers: list[OfficerOut]
+    planned_start: datetime | None
+    planned_end: datetime | None
+    actual_start: datetime | None
+    actual_end: datetime | None
+    case_id: int | None
+    case_number: str | None
+    case_order: int | None
+
+    @staticmethod
+    def resolve_kind_label(obj: Activity) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_category_label(obj: Activity) -> str:
+        return obj.get_category_display()
+
+    @staticmethod
+    def resolve_unit_code(obj: Activity) -> str:
+        return obj.unit.code
+
+    @staticmethod
+    def resolve_unit_name(obj: Activity) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_officers(obj: Activity) -> list[Person]:
+        return list(obj.officers.all())
+
+    @staticmethod
+    def resolve_case_number(obj: Activity) -> str | None:
+        return obj.case.number if obj.case_id else None
+
+
+class GapOut(Schema):
+    start: datetime
+    end: datetime
+
+
+class CoverageOut(Schema):
+    status: str = Field(..., description="none（C2.1）/ gaps（C4.3）/ open / complete")
+    label: str
+    percent: int | None
+    recording_ids: list[int]
+    gaps: list[GapOut]
+
+
+class AnnotationOut(Schema):
+    id: int
+    recording_id: int
+    activity_id: int
+    case_id: int | None
+    step: str
+    step_label: str
+    standard_name: str
+    file_name: str
+    list_no: int | None
+    annotated_at: datetime
+
+    @staticmethod
+    def resolve_step_label(obj: Annotation) -> str:
+        return obj.get_step_display()
+
+
+class ActivityDetailOut(ActivityOut):
+    coverage: CoverageOut
+    annotations: list[AnnotationOut]
+
+    @staticmethod
+    def resolve_coverage(obj: Activity) -> dict:
+        cov = activity_coverage(obj)
+        return {
+            "status": cov.status,
+            "label": cov.label,
+            "percent": cov.percent,
+            "recording_ids": [r.pk for r in cov.recordings],
+            "gaps": [{"start": a, "end": b} for a, b in cov.gaps],
+        }
+
+    @staticmethod
+    def resolve_annotations(obj: Activity, context: dict) -> list[Annotation]:
+        visible = queries.visible_recordings(context["request"].user).values("pk")
+        return list(
+            obj.annotations.filter(recording__in=visible)
+            .select_related("recording")
+            .order_by("list_no", "recording__started_at")
+        )
+
+
+class LinkIn(Schema):
+    recording_ids: list[int] = Field(..., min_length=1)
+    step: str = Field(..., description="记录事项：" + "、".join(RecordedStep.values))
+    note: str = ""
+
+
+class CaseIn(Schema):
+    number: str
+    category: str
+    unit_code: str
+    title: str = ""
+    handler_id: int | None = None
+    retention: str | None = Field(None, description="permanent / 30y / 10y；不填按保管期限表")
+    power_id: int | None = None
+    matter_text: str = ""
+    party_id: int | None = None
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    category: str
+    category_label: str
+    matter: str
+    party: PartyOut | None
+    unit_code: str
+    unit_name: str
+    handler: OfficerOut | None
+    retention: str
+    retention_label: str
+    status: str
+    status_label: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_category_label(obj: Case) -> str:
+        return obj.get_category_display()
+
+    @staticmethod
+    def resolve_unit_code(obj: Case) -> str:
+        return obj.unit.code
+
+    @staticmethod
+    def resolve_unit_name(obj: Case) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_retention_label(obj: Case) -> str:
+        return obj.get_retention_display()
+
+    @staticmethod
+    def resolve_status_label(obj: Case) -> str:
+        return obj.get_status_display()
+
+
+class CaseRecordingOut(Schema):
+    list_no: int | None
+    recording_id: int
+    activity_id: int
+    standard_name: str
+    file_name: str
+    step: str
+    officer: str
+    start: datetime
+    end: datetime | None
+    integrity: str
+
+
+class CaseDetailOut(CaseOut):
+    activities: list[ActivityOut]
+    recordings: list[CaseRecordingOut]
+
+    @staticmethod
+    def resolve_activities(obj: Case) -> list[Activity]:
+        return list(queries.case_activities(obj))
+
+    @staticmethod
+    def resolve_recordings(obj: Case) -> list[dict]:
+        return [
+            {
+                "list_no": r.list_no,
+                "recording_id": r.recording.pk,
+                "activity_id": r.activity.pk,
+                "standard_name": r.standard_name,
+                "file_name": r.file_name,
+                "step": r.step,
+                "officer": r.officer,
+                "start": r.start,
+                "end": r.end,
+                "integrity": r.integrity,
+            }
+            for r in queries.case_recordings(obj)
+        ]
+
+
+class QueueItemOut(Schema):
+    recording_id: int
+    original_name: str
+    started_at: datetime
+    docked_at: datetime
+    due: datetime
+    seconds_left: int
+    overdue: bool
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _person(request: HttpRequest) -> Person:
+    user = getattr(request, "user", None)
+    if getattr(request, "station", None) is not None or not isinstance(user, Person):
+        raise HttpError(403, "此接口需要人员令牌，工作站令牌不可用")
+    return user
+
+
+def _invalid(exc: ValidationError) -> HttpError:
+    return HttpError(400, "；".join(exc.messages))
+
+
+def _choice(value: str, choices: type, what: str) -> str:
+    if value not in choices.values:
+        raise HttpError(400, f"未知{what}：{value}；可用：{'、'.join(choices.values)}")
+    return value
+
+
+def _unit(user: Person, code: str) -> Unit:
+    unit = units_for(user).filter(code=code).first()
+    if unit is None:
+        raise HttpError(400, f"单位编号 {code} 不存在，或你不能在该单位名下登记")
+    return unit
+
+
+def _activity(user: Person, pk: int, action: str = "view") -> Activity:
+    activity = (
+        Activity.objects.restrict(user, "view")
+        .select_related("unit", "party", "case", "power")
+        .filter(pk=pk)
+        .first()
+    )
+    if activity is None:
+        raise HttpError(404, "没有这项执法活动，或它不在你的管辖范围内")
+    if action != "view" and not Activity.objects.restrict(user, action).filter(pk=pk).exists():
+        raise HttpError(403, "你可以查看这项执法活动，但不能修改它")
+    return activity
+
+
+# --- activities -------------------------------------------------------------------
+
+
+@router.get("/activities", response=list[ActivityOut])
+@paginate(LimitOffsetPagination)
+def list_activities(
+    request: HttpRequest,
+    mine: bool = False,
+    case_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    """Activities in the caller's scope, newest first. ``mine``: only those the caller took part in."""
+    user = _person(request)
+    qs = (
+        Activity.objects.restrict(user, "view")
+        .select_related("unit", "party", "case")
+        .prefetch_related("officers")
+    )
+    if mine:
+        qs = qs.filter(
+            pk__in=Activity.officers.through.objects.filter(person_id=user.pk).values("activity_id")
+        )
+    if case_id is not None:
+        qs = qs.filter(case_id=case_id)
+    if since is not None:
+        qs = qs.filter(span_start__gte=since)
+    if until is not None:
+        qs = qs.filter(span_start__lt=until)
+    return qs.order_by("-span_start", "-pk")
+
+
+@router.post("/activities", response={201: ActivityDetailOut, 400: Error, 403: Error})
+def create_activity(request: HttpRequest, body: ActivityIn):
+    """Write down an activity. On-site kinds (S1, S3–S6) need two officers (C4.1)."""
+    user = _person(request)
+    _choice(body.kind, ActivityKind, "活动类型")
+    _choice(body.category, Category, "执法类别")
+    unit = _unit(user, body.unit_code)
+    visible_people = Person.objects.restrict(user, "view")
+    officers = list(visible_people.filter(pk__in=body.officer_ids, is_active=True))
+    if len(officers) != len(set(body.officer_ids)):
+        raise HttpError(400, "执法人员中有不存在、不在岗或不在你可见范围内的人员")
+    power = None
+    if body.power_id is not None:
+        power = Power.objects.restrict(user, "view").filter(pk=body.power_id).first()
+        if power is None:
+            raise HttpError(400, f"权责清单中没有编号为 {body.power_id} 的事项")
+    case = None
+    if body.case_id is not None:
+        case = Case.objects.restrict(user, "change").filter(pk=body.case_id).first()
+        if case is None:
+            raise HttpError(400, "没有这个案件，或你不能修改它")
+    fields = body.dict(
+        exclude={
+            "unit_code",
+            "officer_ids",
+            "power_id",
+            "party_id",
+            "party",
+            "case_id",
+            "kind",
+            "category",
+        }
+    )
+    try:
+        with transaction.atomic():
+            party = None
+            if body.party_id is not None:
+                party = Party.objects.restrict(user, "view").filter(pk=body.party_id).first()
+                if party is None:
+                    raise HttpError(400, f"没有编号为 {body.party_id} 的相对人")
+            elif body.party is not None:
+                _choice(body.party.kind, Party.Kind, "相对人类型")
+                party = actions.find_or_create_party(
+                    actor=user,
+                    unit=unit,
+                    kind=body.party.kind,
+                    name=body.party.name,
+                    id_number=body.party.id_number,
+                )
+            activity = actions.create_activity(
+                actor=user,
+                officers=officers,
+                kind=body.kind,
+                category=body.category,
+                unit=unit,
+                power=power,
+                party=party,
+                case=case,
+                **fields,
+            )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Status(201, activity)
+
+
+@router.get("/activities/{activity_id}", response={200: ActivityDetailOut, 404: Error})
+def get_activity(request: HttpRequest, activity_id: int):
+    """One activity with its coverage (C4.3 gaps, C2.1 none) and linked recordings."""
+    user = _person(request)
+    return _activity(user, activity_id)
+
+
+@router.post(
+    "/activities/{activity_id}/recordings",
+    response={200: list[AnnotationOut], 400: Error, 403: Error, 404: Error},
+)
+def link_recordings(request: HttpRequest, activity_id: int, body: LinkIn):
+    """Link recordings (e.g. a run of segments) to the activity with the recorded step (C5.2).
+
+    The caller must be the recordings' officer, or a leader/case handler of their
+    unit. Re-linking a recording replaces its previous link (audited).
+    """
+    user = _person(request)
+    activity = _activity(user, activity_id)
+    _choice(body.step, RecordedStep, "记录事项")
+    recordings = list(
+        queries.visible_recordings(user)
+        .filter(pk__in=body.recording_ids)
+        .select_related("officer", "officer__unit", "recorder", "recorder__unit")
+        .order_by("started_at", "pk")
+    )
+    if len(recordings) != len(set(body.recording_ids)):
+        raise HttpError(404, "有声像记录不存在，或不在你的管辖范围内")
+    for r in recordings:
+        if not queries.may_annotate(user, r):
+            raise HttpError(403, f"你不能标注声像记录 {r.pk}")
+    try:
+        return actions.annotate_run(
+            actor=user, recordings=recordings, activity=activity, step=body.step, note=body.note
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+@router.get("/annotation-queue", response=list[QueueItemOut])
+def annotation_queue(request: HttpRequest):
+    """The caller's recordings still to annotate, with the 48-hour deadline (C5.2)."""
+    user = _person(request)
+    now = timezone.now()
+    out = []
+    for r in queries.annotation_queue(user)[:500]:
+        d = queries.deadline(r, now)
+        out.append(
+            {
+                "recording_id": r.pk,
+                "original_name": r.original_name,
+                "started_at": r.started_at,
+                "docked_at": r.docked_at,
+                "due": d.due,
+                "seconds_left": int(d.left.total_seconds()),
+                "overdue": d.overdue,
+            }
+        )
+    return out
+
+
+# --- cases --------------------------------------------------------------------------
+
+
+def _case(user: Person, pk: int) -> Case:
+    case = (
+        Case.objects.restrict(user, "view")
+        .select_related("unit", "party", "handler", "power")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise HttpError(404, "没有这个案件，或它不在你的管辖范围内")
+    return case
+
+
+@router.get("/cases", response=list[CaseOut])
+@paginate(LimitOffsetPagination)
+def list_cases(request: HttpRequest, status: str | None = None, q: str | None = None):
+    user = _person(request)
+    qs = Case.objects.restrict(user, "view").select_related("unit", "party", "handler", "power")
+    if status:
+        qs = qs.filter(status=_choice(status, Case.Status, "状态"))
+    if q:
+        qs = qs.filter(number__icontains=q)
+    return qs.order_by("-created_at", "-pk")
+
+
+@router.post("/cases", response={201: CaseDetailOut, 400: Error, 403: Error})
+def create_case(request: HttpRequest, body: CaseIn):
+    user = _person(request)
+    if not user.has_role(*CASE_EDITORS):
+        raise HttpError(403, "只有案件承办人、中队长、大队长和系统管理员可以立案登记")
+    _choice(body.category, Category, "执法类别")
+    unit = units_for(user, above=False).filter(code=body.unit_code).first()
+    if unit is None:
+        raise HttpError(403, f"单位编号 {body.unit_code} 不存在，或不在你的本单位及下级单位之中")
+    handler = None
+    if body.handler_id is not None:
+        handler = Person.objects.restrict(user, "view").filter(pk=body.handler_id).first()
+        if handler is None:
+            raise HttpError(400, f"没有编号为 {body.handler_id} 的人员")
+    power = Power.objects.filter(pk=body.power_id).first() if body.power_id else None
+    party = (
+        Party.objects.restrict(user, "view").filter(pk=body.party_id).first()
+        if body.party_id
+        else None
+    )
+    if body.retention:
+        _choice(body.retention, RetentionClass, "保管期限")
+    try:
+        case = actions.create_case(
+            actor=user,
+            number=body.number,
+            category=body.category,
+            unit=unit,
+            handler=handler,
+            retention=body.retention,
+            power=power,
+            matter_text=body.matter_text,
+            party=party,
+            title=body.title,
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Status(201, case)
+
+
+@router.get("/cases/{case_id}", response={200: CaseDetailOut, 404: Error})
+def get_case(request: HttpRequest, case_id: int):
+    """One case with its activities in order and its recordings in list order (C5.4)."""
+    user = _person(request)
+    return _case(user, case_id)

@@ -1,0 +1,139 @@
+"""How much of an activity's span its officers' recorders recorded (C4.3, C2.1).
+
+An activity's span is its actual start–end when known, else the planned one.
+The recordings that count are those of the activity's officers (the holder at
+the start of each recording, C1.3) and any recording annotated to it. Their
+intervals are merged; what remains of the span is a gap. Recording nothing at
+all of a span that must be recorded is C2.1 and shown as such, never hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from jilu.casework.models import Activity
+from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
+from jilu.evidence.models import Recording
+
+# A recording can only be looked for within this distance of the span.
+_SEARCH = timedelta(hours=12)
+
+
+@dataclass
+class Coverage:
+    start: datetime
+    end: datetime | None
+    recordings: list[Recording] = field(default_factory=list)
+    covered: list[tuple[datetime, datetime]] = field(default_factory=list)
+    gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
+    unknown_length: list[Recording] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        return (self.end - self.start).total_seconds() if self.end else 0.0
+
+    @property
+    def covered_seconds(self) -> float:
+        return sum((b - a).total_seconds() for a, b in self.covered)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total_seconds:
+            return None
+        return round(100 * self.covered_seconds / self.total_seconds)
+
+    @property
+    def none_at_all(self) -> bool:
+        """C2.1: no recording of this activity at all."""
+        return not self.recordings
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.recordings) and not self.gaps and self.end is not None
+
+    @property
+    def status(self) -> str:
+        if self.none_at_all:
+            return "none"
+        if self.end is None:
+            return "open"
+        return "gaps" if self.gaps else "complete"
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "无任何声像记录（C2.1）",
+            "open": "活动尚未结束",
+            "gaps": f"有 {len(self.gaps)} 处未录制的时段（C4.3）",
+            "complete": "全程录制",
+        }[self.status]
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(intervals):
+        if merged and a <= merged[-1][1] + SEGMENT_TOLERANCE:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Coverage:
+    start, end = activity.window()
+    now = now or timezone.now()
+    officer_ids = list(activity.officers.values_list("pk", flat=True))
+    horizon_end = (end or now) + _SEARCH
+    recordings = list(
+        Recording.objects.filter(
+            Q(
+                officer_id__in=officer_ids,
+                started_at__gte=start - _SEARCH,
+                started_at__lt=horizon_end,
+            )
+            | Q(annotation__activity=activity)
+        )
+        .select_related("media", "officer", "recorder")
+        .order_by("started_at", "pk")
+        .distinct()
+    )
+    span_end = end
+    cov = Coverage(start=start, end=end)
+    intervals = []
+    for rec in recordings:
+        rec_end = recording_end(rec)
+        annotated_here = getattr(_annotation(rec), "activity_id", None) == activity.pk
+        if rec_end is None:
+            if annotated_here or (
+                start <= rec.started_at and (end is None or rec.started_at < end)
+            ):
+                cov.recordings.append(rec)
+                cov.unknown_length.append(rec)
+            continue
+        lo = max(rec.started_at, start)
+        hi = rec_end if span_end is None else min(rec_end, span_end)
+        if hi > lo or annotated_here:
+            cov.recordings.append(rec)
+            if hi > lo:
+                intervals.append((lo, hi))
+    cov.covered = _merge(intervals)
+    if end is not None:
+        cursor = start
+        for a, b in cov.covered:
+            if a - cursor > SEGMENT_TOLERANCE:
+                cov.gaps.append((cursor, a))
+            cursor = max(cursor, b)
+        if end - cursor > SEGMENT_TOLERANCE:
+            cov.gaps.append((cursor, end))
+    return cov
+
+
+def _annotation(recording: Recording):
+    try:
+        return recording.annotation
+    except Exception:  # RelatedObjectDoesNotExist: not annotated
+        return None

@@ -1,0 +1,539 @@
+"""Enforcement activities, cases and the annotation that ties recordings to them.
+
+An *activity* (执法活动, kinds S1–S8) is what the officers did: who, where,
+when, against whom. A *case* (案件) gathers activities in order. An
+*annotation* ties one recording to one activity with the recorded step
+(记录事项) and gives it its standard name (C5.3) and, inside a case, its
+number in the AV record list (Attachment 2). Recordings themselves are never
+changed (C6.5.3): everything about them lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+from jilu.org.roles import LEADERS, UNIT_READERS, Role
+
+# Who edits activities and parties of their unit subtree (besides the officers
+# who took part); who opens and edits cases.
+ACTIVITY_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
+CASE_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
+POWER_EDITORS = frozenset({Role.ADMIN})
+
+
+class Category(models.TextChoices):
+    """执法类别 (Attachment 2, column 2)."""
+
+    LICENSING = "licensing", "行政许可"
+    PENALTY = "penalty", "行政处罚"
+    COERCION = "coercion", "行政强制"
+    INSPECTION = "inspection", "行政检查"
+    EXPROPRIATION = "expropriation", "行政征收征用"
+    OTHER = "other", "其他"
+
+
+class ActivityKind(models.TextChoices):
+    """The activities that must be recorded (C2, S1–S8)."""
+
+    S1 = "S1", "巡查检查、现场勘验、取证"
+    S2 = "S2", "信访接待、投诉件处置"
+    S3 = "S3", "调查询问、听证"
+    S4 = "S4", "文书送达、告知"
+    S5 = "S5", "查封、扣押、登记保存"
+    S6 = "S6", "强制拆除等强制执行"
+    S7 = "S7", "抢险施救、应急处置"
+    S8 = "S8", "其他"
+
+
+# C4.1: on arrival the *two* officers state their names and certificate
+# numbers; these kinds are carried out on site by at least two officers.
+ON_SITE_KINDS = frozenset(
+    {ActivityKind.S1, ActivityKind.S3, ActivityKind.S4, ActivityKind.S5, ActivityKind.S6}
+)
+MIN_ON_SITE_OFFICERS = 2
+
+
+class RecordedStep(models.TextChoices):
+    """记录事项 (Attachment 2, column 4)."""
+
+    SITE_CHECK = "site_check", "现场检查"
+    SITE_SURVEY = "site_survey", "现场勘验"
+    EVIDENCE = "evidence", "调查取证"
+    PRESERVATION = "preservation", "证据保全"
+    HEARING = "hearing", "听证"
+    INQUIRY = "inquiry", "询问笔录"
+    SERVICE = "service", "送达"
+    ENFORCEMENT = "enforcement", "行政强制"
+    OTHER = "other", "其他"
+
+
+# The step an activity of each kind usually records (pre-selected in forms).
+DEFAULT_STEP = {
+    ActivityKind.S1: RecordedStep.SITE_CHECK,
+    ActivityKind.S2: RecordedStep.OTHER,
+    ActivityKind.S3: RecordedStep.INQUIRY,
+    ActivityKind.S4: RecordedStep.SERVICE,
+    ActivityKind.S5: RecordedStep.PRESERVATION,
+    ActivityKind.S6: RecordedStep.ENFORCEMENT,
+    ActivityKind.S7: RecordedStep.OTHER,
+    ActivityKind.S8: RecordedStep.OTHER,
+}
+
+
+class RetentionClass(models.TextChoices):
+    """保管期限 of a case file; recordings used as evidence follow it (C5.6)."""
+
+    PERMANENT = "permanent", "永久"
+    Y30 = "30y", "30年"
+    Y10 = "10y", "10年"
+
+
+RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, RetentionClass.Y10: 10}
+
+
+def _participant_activity_ids(user: Any) -> models.QuerySet:
+    return Activity.officers.through.objects.filter(person_id=user.pk).values("activity_id")
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _either(a: Q | None, b: Q | None) -> Q | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if not a or not b:  # an empty Q is "all rows": Q() | x would narrow it to x
+        return access.ALL
+    return a | b
+
+
+class Power(models.Model):
+    """One item of a unit's list of powers (权责清单): the enforcement matter (执法事项)."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="powers")
+    code = models.CharField("事项编码", max_length=60)
+    name = models.CharField("事项名称", max_length=300)
+    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
+    basis = models.TextField("设定依据", blank=True)
+    active = models.BooleanField("在用", default=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__path", "code"]
+        verbose_name = "权责清单事项"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "code"], name="casework_power_unit_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        # The list of powers is public information: everyone signed in reads it
+        # (officers pick matters from it); administrators maintain their subtree's.
+        if action == access.VIEW and _signed_in(user):
+            return access.ALL
+        return access.role_scope(
+            user, action, read_roles=frozenset(), write_roles=POWER_EDITORS, field="unit"
+        )
+
+
+class Party(models.Model):
+    """行政执法相对人: a natural person or an organisation."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "自然人"
+        ORGANISATION = "organisation", "法人或其他组织"
+
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    name = models.CharField("名称或姓名", max_length=200)
+    # 公民身份号码 for a person, 统一社会信用代码 for an organisation.
+    id_number = models.CharField("证件号码或统一社会信用代码", max_length=40, blank=True)
+    representative = models.CharField("法定代表人或负责人", max_length=50, blank=True)
+    phone = models.CharField("电话", max_length=30, blank=True)
+    address = models.CharField("地址", max_length=300, blank=True)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="parties")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "行政执法相对人"
+        indexes = [models.Index(fields=["unit", "name"], name="casework_party_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = access.role_scope(
+            user, action, read_roles=UNIT_READERS, write_roles=ACTIVITY_EDITORS, field="unit"
+        )
+        if _signed_in(user) and not user.is_superuser:
+            if action == access.VIEW:
+                # Officers pick the parties of their own unit and those of
+                # the activities they took part in.
+                own = Q(created_by_id=user.pk) | Q(
+                    pk__in=Activity.objects.filter(
+                        pk__in=_participant_activity_ids(user), party__isnull=False
+                    ).values("party_id")
+                )
+                if user.unit_id:
+                    own |= Q(unit_id=user.unit_id)
+                q = _either(q, own)
+            elif action == access.CHANGE:
+                q = _either(q, Q(created_by_id=user.pk))
+        return q
+
+
+class Case(models.Model):
+    """案件: the activities of one matter against one party, handled by one unit."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "办理中"
+        TRANSFERRED = "transferred", "已移送法制审核"
+        REVIEWED = "reviewed", "已审核"
+        CLOSED = "closed", "已结案"
+
+    number = models.CharField("案件编号", max_length=60, unique=True)
+    title = models.CharField("案由", max_length=200, blank=True)
+    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
+    power = models.ForeignKey(
+        Power,
+        verbose_name="执法事项",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    matter_text = models.CharField("执法事项（清单外）", max_length=300, blank=True)
+    party = models.ForeignKey(
+        Party,
+        verbose_name="相对人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="cases"
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承办人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_cases",
+    )
+    retention = models.CharField("保管期限", max_length=10, choices=RetentionClass.choices)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    # Once someone orders the record list by hand, new recordings are appended
+    # to it instead of the list being renumbered in case order (A2 rule 4).
+    list_order_manual = models.BooleanField("清单顺序已手工调整", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "案件"
+        indexes = [models.Index(fields=["unit", "status"], name="casework_case_unit_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def matter(self) -> str:
+        """执法事项 as printed: the list-of-powers item's name, or the free text."""
+        return self.power.name if self.power_id else self.matter_text
+
+    @property
+    def editable(self) -> bool:
+        """Only an open case changes; once transferred its record list is fixed."""
+        return self.status == self.Status.OPEN
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = access.role_scope(
+            user, action, read_roles=UNIT_READERS, write_roles=CASE_EDITORS, field="unit"
+        )
+        if _signed_in(user) and not user.is_superuser:
+            if action == access.VIEW:
+                # Officers see the cases of the activities they took part in.
+                mine = Q(handler_id=user.pk) | Q(
+                    pk__in=Activity.objects.filter(
+                        pk__in=_participant_activity_ids(user), case__isnull=False
+                    ).values("case_id")
+                )
+                q = _either(q, mine)
+            elif action == access.CHANGE:
+                q = _either(q, Q(handler_id=user.pk))
+        return q
+
+
+class Activity(models.Model):
+    """执法活动: one on-site (or office) activity that must be recorded (C2)."""
+
+    kind = models.CharField("活动类型", max_length=2, choices=ActivityKind.choices)
+    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
+    power = models.ForeignKey(
+        Power,
+        verbose_name="执法事项",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    matter_text = models.CharField("执法事项（清单外）", max_length=300, blank=True)
+    party = models.ForeignKey(
+        Party,
+        verbose_name="相对人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    address = models.CharField("地址", max_length=300, blank=True)
+    place_name = models.CharField("地点名称", max_length=200, blank=True)
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="执法人员", related_name="activities"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name="执法部门", on_delete=models.PROTECT, related_name="activities"
+    )
+    planned_start = models.DateTimeField("计划开始", null=True, blank=True)
+    planned_end = models.DateTimeField("计划结束", null=True, blank=True)
+    actual_start = models.DateTimeField("实际开始", null=True, blank=True)
+    actual_end = models.DateTimeField("实际结束", null=True, blank=True)
+    # The span used for matching and coverage: actual when known, else planned.
+    # Kept by save() so overlap queries are one indexed range test.
+    span_start = models.DateTimeField(editable=False, db_index=True)
+    span_end = models.DateTimeField(editable=False, null=True)
+    case = models.ForeignKey(
+        Case,
+        verbose_name="所属案件",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    case_order = models.PositiveIntegerField("案件内顺序", null=True, blank=True)
+    # What the opening scripts (Attachment 1) need beyond the above.
+    present_person = models.CharField("在场当事人或代理人", max_length=100, blank=True)
+    party_notified_on = models.DateField("通知当事人日期", null=True, blank=True)
+    party_refused = models.BooleanField("当事人拒不到场", default=False)
+    witness1_name = models.CharField("见证人一", max_length=50, blank=True)
+    witness1_unit = models.CharField("见证人一单位", max_length=100, blank=True)
+    witness2_name = models.CharField("见证人二", max_length=50, blank=True)
+    witness2_unit = models.CharField("见证人二单位", max_length=100, blank=True)
+    legal_basis = models.CharField("法律依据", max_length=300, blank=True)
+    decision_no = models.CharField("决定书文号", max_length=100, blank=True)
+    inspection_items = models.TextField("检查事项", blank=True)
+    notes = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-span_start"]
+        verbose_name = "执法活动"
+        indexes = [
+            models.Index(fields=["unit", "-span_start"], name="casework_activity_unit_idx"),
+            models.Index(fields=["case", "case_order"], name="casework_activity_case_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="casework_activity_planned_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
+                | Q(actual_end__gte=models.F("actual_start")),
+                name="casework_activity_actual_order",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "case_order"],
+                condition=Q(case__isnull=False, case_order__isnull=False),
+                name="casework_activity_case_order_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.place_name or self.address}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sync_span()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "span_start", "span_end"}
+        super().save(*args, **kwargs)
+
+    def sync_span(self) -> None:
+        start = self.actual_start or self.planned_start
+        if start is None:
+            raise ValueError("an activity needs a planned or an actual start")
+        self.span_start = start
+        if self.actual_start:
+            self.span_end = self.actual_end
+        else:
+            self.span_end = self.planned_end
+
+    @property
+    def on_site(self) -> bool:
+        return self.kind in ON_SITE_KINDS
+
+    @property
+    def matter(self) -> str:
+        return self.power.name if self.power_id else self.matter_text
+
+    def window(self) -> tuple[datetime, datetime | None]:
+        """The time span the activity covers: actual when known, else planned."""
+        return self.span_start, self.span_end
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = access.role_scope(
+            user, action, read_roles=UNIT_READERS, write_roles=ACTIVITY_EDITORS, field="unit"
+        )
+        if _signed_in(user) and not user.is_superuser and action in (access.VIEW, access.CHANGE):
+            # An officer sees and edits the activities they took part in or wrote down.
+            q = _either(q, Q(pk__in=_participant_activity_ids(user)) | Q(created_by_id=user.pk))
+        if (
+            action == access.VIEW
+            and _signed_in(user)
+            and user.unit_id
+            and user.has_role(*UNIT_READERS)
+        ):
+            # Readers of a unit also see the activities its people took part
+            # in, whichever (higher) unit the activity was written under.
+            q = _either(
+                q,
+                Q(
+                    pk__in=Activity.officers.through.objects.filter(
+                        person__unit__path__startswith=user.unit.path
+                    ).values("activity_id")
+                ),
+            )
+        return q
+
+
+class Annotation(models.Model):
+    """A recording tied to the activity it shows, with its recorded step and standard name.
+
+    One per recording (``recording.annotation``). ``case`` follows the
+    activity's case (kept by the actions) so that the record-list number
+    ``list_no`` and the standard name are unique within a case (A2 rule 4).
+    """
+
+    recording = models.OneToOneField(
+        "evidence.Recording", on_delete=models.PROTECT, related_name="annotation"
+    )
+    activity = models.ForeignKey(
+        Activity, verbose_name="执法活动", on_delete=models.PROTECT, related_name="annotations"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="annotations"
+    )
+    step = models.CharField("记录事项", max_length=20, choices=RecordedStep.choices)
+    standard_name = models.CharField("标准文件名", max_length=255)
+    list_no = models.PositiveIntegerField("清单序号", null=True, blank=True)
+    annotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    annotated_at = models.DateTimeField("标注时间")
+    # When the recording was first annotated: what the 48-hour deadline is
+    # judged by (C5.2); a later correction does not make it late.
+    first_annotated_at = models.DateTimeField("首次标注时间", null=True, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "list_no", "recording__started_at"]
+        verbose_name = "标注"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "list_no"],
+                condition=Q(case__isnull=False, list_no__isnull=False),
+                name="casework_annotation_list_no_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "standard_name"],
+                condition=Q(case__isnull=False),
+                name="casework_annotation_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.standard_name
+
+    @property
+    def late(self) -> bool:
+        """Annotated after the 48-hour deadline counted from docking (C5.2)."""
+        first = self.first_annotated_at or self.annotated_at
+        return first > self.recording.docked_at + ANNOTATION_DEADLINE
+
+    @property
+    def file_name(self) -> str:
+        """The standard name with the original file's extension."""
+        original = self.recording.original_name.rsplit("/", 1)[-1]
+        ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+        return f"{self.standard_name}.{ext}" if ext else self.standard_name
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        if not _signed_in(user):
+            return None
+        if user.is_superuser:
+            return access.ALL
+        if action == access.VIEW:
+            q = Q(recording__officer_id=user.pk) | Q(
+                activity_id__in=_participant_activity_ids(user)
+            )
+            if access.is_inspector(user):
+                return access.ALL
+            if user.has_role(*UNIT_READERS) and user.unit_id:
+                q |= (
+                    access.unit_q(user, "recording__officer__unit")
+                    | access.unit_q(user, "recording__recorder__unit")
+                    | access.unit_q(user, "activity__unit")
+                )
+            return q
+        # The recording's officer annotates it (C5.2); leaders and case
+        # handlers of the unit correct it.
+        q = Q(recording__officer_id=user.pk)
+        if user.has_role(*ACTIVITY_EDITORS) and user.unit_id:
+            q |= access.unit_q(user, "recording__officer__unit") | access.unit_q(
+                user, "activity__unit"
+            )
+        return q
+
+
+ANNOTATION_DEADLINE = timedelta(hours=48)  # C5.2

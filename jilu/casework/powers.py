@@ -1,0 +1,115 @@
+"""Import of a unit's list of powers (权责清单) from XLSX: the enforcement matters (执法事项)."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from jilu.audit.chain import record
+from jilu.casework.models import Category, Power
+from jilu.org.models import Unit
+
+HEADERS = {
+    "code": ("事项编码", "编码", "权力编码", "code"),
+    "name": ("事项名称", "名称", "权力名称", "name"),
+    "category": ("执法类别", "权力类别", "类别", "category"),
+    "basis": ("设定依据", "依据", "basis"),
+}
+REQUIRED = ("code", "name", "category")
+# The categories of a list of powers as they are commonly written.
+CATEGORY_WORDS = {
+    **{c.label: c.value for c in Category},
+    **{c.value: c.value for c in Category},
+    "行政征收": Category.EXPROPRIATION,
+    "行政征用": Category.EXPROPRIATION,
+    "行政确认": Category.OTHER,
+    "行政奖励": Category.OTHER,
+    "行政裁决": Category.OTHER,
+    "其他行政权力": Category.OTHER,
+}
+MAX_ROWS = 20000
+
+
+def _columns(header: tuple) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        text = str(cell or "").strip()
+        for key, names in HEADERS.items():
+            if text in names and key not in found:
+                found[key] = i
+    missing = [HEADERS[k][0] for k in REQUIRED if k not in found]
+    if missing:
+        raise ValidationError(f"表头缺少：{'、'.join(missing)}。第一行须为表头，请检查文件")
+    return found
+
+
+@transaction.atomic
+def import_powers(*, actor: Any, unit: Unit, stream: BinaryIO) -> dict[str, int]:
+    """Create or update the unit's powers from the sheet; all rows or none.
+
+    Rows are matched by 事项编码; items of the unit missing from the sheet are
+    marked not in use (never deleted: activities and cases refer to them).
+    """
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile/openpyxl raise many kinds for a non-XLSX file
+        raise ValidationError(f"无法读取文件：{exc}。请上传 .xlsx 格式的权责清单") from None
+    ws = wb.active
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise ValidationError("文件是空的")
+    cols = _columns(header)
+    errors: list[str] = []
+    items: dict[str, dict] = {}
+    for n, row in enumerate(rows, start=2):
+        if n > MAX_ROWS:
+            raise ValidationError(f"超过 {MAX_ROWS} 行，请拆分文件")
+
+        def cell(key: str, row: tuple = row) -> str:
+            i = cols.get(key)
+            return str(row[i]).strip() if i is not None and i < len(row) and row[i] else ""
+
+        code, name, category = cell("code"), cell("name"), cell("category")
+        if not (code or name or category):
+            continue
+        if not code or not name:
+            errors.append(f"第{n}行：缺少事项编码或事项名称")
+            continue
+        value = CATEGORY_WORDS.get(category)
+        if value is None:
+            errors.append(f"第{n}行：执法类别“{category}”无法识别")
+            continue
+        if code in items:
+            errors.append(f"第{n}行：事项编码 {code} 重复")
+            continue
+        items[code] = {"name": name[:300], "category": value, "basis": cell("basis")}
+    if errors:
+        raise ValidationError(
+            errors[:20] + ([f"……共 {len(errors)} 处错误"] if len(errors) > 20 else [])
+        )
+    if not items:
+        raise ValidationError("文件中没有事项")
+    created = updated = 0
+    existing = {p.code: p for p in Power.objects.filter(unit=unit)}
+    for code, data in items.items():
+        power = existing.get(code)
+        if power is None:
+            Power.objects.create(unit=unit, code=code, active=True, **data)
+            created += 1
+        else:
+            for k, v in data.items():
+                setattr(power, k, v)
+            power.active = True
+            power.save()
+            updated += 1
+    retired = (
+        Power.objects.filter(unit=unit, active=True).exclude(code__in=items).update(active=False)
+    )
+    result = {"created": created, "updated": updated, "retired": retired}
+    record("casework.powers.import", actor=actor, obj=unit, details=result)
+    return result

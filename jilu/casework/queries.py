@@ -1,0 +1,291 @@
+"""Read-only questions about activities, cases and annotation, for views, the API and other apps.
+
+``case_recordings(case)`` is what the AV record list (Attachment 2) is built
+from; ``annotation_queue`` and ``overdue_for_leader`` are the 48-hour
+deadline (C5.2) seen by the officer and by the squad leader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from jilu.casework.models import ANNOTATION_DEADLINE, Activity, Annotation, Case
+from jilu.evidence.models import Recording
+
+# Segments of one continuous recording follow each other with no gap
+# (DESIGN.md contract 5); allow for rounding of the probed durations.
+SEGMENT_TOLERANCE = timedelta(seconds=2)
+# Officers switch on before the activity begins (C3.3): a recording that
+# starts or ends this close to an activity's window still matches it.
+MATCH_SLACK = timedelta(minutes=30)
+# An activity with a start and no end yet is assumed to last this long when matching.
+OPEN_ACTIVITY_SPAN = timedelta(hours=8)
+
+
+def recording_end(recording: Recording) -> datetime | None:
+    """The recording's end: ``ended_at`` when known, else start + probed duration."""
+    if recording.ended_at is not None:
+        return recording.ended_at
+    if _has_media(recording) and recording.media.duration_seconds is not None:
+        return recording.started_at + timedelta(seconds=recording.media.duration_seconds)
+    return None
+
+
+def _has_media(recording: Recording) -> bool:
+    try:
+        recording.media  # noqa: B018
+    except ObjectDoesNotExist:  # not probed yet
+        return False
+    return True
+
+
+def integrity_of(recording: Recording) -> tuple[str, str]:
+    """(integrity value, reason) from the media probe; ``pending`` before probing."""
+    if not _has_media(recording):
+        return "pending", ""
+    return recording.media.integrity, recording.media.integrity_reason
+
+
+def visible_recordings(user: Any) -> QuerySet[Recording]:
+    """Recordings the user may see (``Recording.access_q`` includes, for officers,
+    those of the activities they took part in)."""
+    return Recording.objects.restrict(user, "view")
+
+
+def may_annotate(user: Any, recording: Recording) -> bool:
+    """The recording's officer annotates it (C5.2); leaders, case handlers and
+    administrators of the officer's unit subtree correct it."""
+    from jilu.casework.models import ACTIVITY_EDITORS
+
+    if user.is_superuser or recording.officer_id == user.pk:
+        return True
+    if not user.has_role(*ACTIVITY_EDITORS) or not user.unit_id:
+        return False
+    unit = recording.officer.unit if recording.officer_id else recording.recorder.unit
+    return unit is not None and unit.path.startswith(user.unit.path)
+
+
+# --- the 48-hour deadline (C5.2) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: datetime
+    left: timedelta
+
+    @property
+    def overdue(self) -> bool:
+        return self.left <= timedelta(0)
+
+    @property
+    def hours_left(self) -> int:
+        """Whole hours left (rounded down); negative once overdue."""
+        return int(self.left.total_seconds() // 3600)
+
+    @property
+    def label(self) -> str:
+        seconds = int(self.left.total_seconds())
+        if seconds <= 0:
+            late = -seconds
+            return f"已超期 {late // 3600} 小时 {late % 3600 // 60} 分"
+        return f"剩余 {seconds // 3600} 小时 {seconds % 3600 // 60} 分"
+
+
+def deadline(recording: Recording, now: datetime | None = None) -> Deadline:
+    """C5.2: annotation is due 48 hours after the recording was docked."""
+    now = now or timezone.now()
+    due = recording.docked_at + ANNOTATION_DEADLINE
+    return Deadline(due=due, left=due - now)
+
+
+def unannotated() -> QuerySet[Recording]:
+    return Recording.objects.filter(annotation__isnull=True)
+
+
+def annotation_queue(user: Any) -> QuerySet[Recording]:
+    """The officer's own recordings still to annotate, oldest docking first."""
+    return (
+        unannotated()
+        .filter(officer_id=user.pk)
+        .select_related("recorder", "media")
+        .order_by("docked_at", "started_at")
+    )
+
+
+def squad_queue(user: Any, *, now: datetime | None = None, overdue_only: bool = False):
+    """Unannotated recordings of the leader's unit subtree (C5.2)."""
+    now = now or timezone.now()
+    qs = (
+        unannotated()
+        .filter(pk__in=Recording.objects.restrict(user, "view").values("pk"))
+        .select_related("recorder", "officer", "officer__unit", "media")
+        .order_by("docked_at", "started_at")
+    )
+    if overdue_only:
+        qs = qs.filter(docked_at__lte=now - ANNOTATION_DEADLINE)
+    return qs
+
+
+def overdue_for_leader(user: Any, now: datetime | None = None) -> QuerySet[Recording]:
+    return squad_queue(user, now=now, overdue_only=True)
+
+
+# --- suggestions --------------------------------------------------------------
+
+
+def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> timedelta:
+    return max(timedelta(0), min(a1, b1) - max(a0, b0))
+
+
+def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
+    """Activities whose officers include the recording's officer and whose
+    time window overlaps the recording's, best overlap first."""
+    if recording.officer_id is None:
+        return []
+    start = recording.started_at
+    end = recording_end(recording) or start
+    candidates = (
+        Activity.objects.restrict(user, "view")
+        .filter(officers=recording.officer_id)
+        .filter(span_start__lte=end + MATCH_SLACK)
+        .filter(
+            Q(span_end__gte=start - MATCH_SLACK)
+            | Q(span_end__isnull=True, span_start__gte=start - OPEN_ACTIVITY_SPAN)
+        )
+        .select_related("party", "unit", "case", "power")
+        .distinct()
+    )
+    scored = []
+    for activity in candidates[:50]:
+        a0 = activity.span_start
+        a1 = activity.span_end or activity.span_start + OPEN_ACTIVITY_SPAN
+        ov = _overlap(start - MATCH_SLACK, end + MATCH_SLACK, a0, a1)
+        distance = abs((a0 - start).total_seconds())
+        scored.append((-ov.total_seconds(), distance, activity.pk, activity))
+    scored.sort(key=lambda t: t[:3])
+    return [t[3] for t in scored[:limit]]
+
+
+def segment_run(recording: Recording, *, unannotated_only: bool = True) -> list[Recording]:
+    """The run of consecutive segments (same recorder, each starting where the
+    previous ended) that contains ``recording``, in time order."""
+    window = timedelta(hours=12)
+    siblings = list(
+        Recording.objects.filter(
+            recorder_id=recording.recorder_id,
+            officer_id=recording.officer_id,
+            started_at__gte=recording.started_at - window,
+            started_at__lte=recording.started_at + window,
+        )
+        .select_related("media")
+        .order_by("started_at", "pk")
+    )
+    idx = next(i for i, r in enumerate(siblings) if r.pk == recording.pk)
+
+    def joined(a: Recording, b: Recording) -> bool:
+        end = recording_end(a)
+        return end is not None and abs(b.started_at - end) <= SEGMENT_TOLERANCE
+
+    lo = idx
+    while lo > 0 and joined(siblings[lo - 1], siblings[lo]):
+        lo -= 1
+    hi = idx
+    while hi + 1 < len(siblings) and joined(siblings[hi], siblings[hi + 1]):
+        hi += 1
+    run = siblings[lo : hi + 1]
+    if unannotated_only:
+        annotated = set(
+            Annotation.objects.filter(recording__in=run).values_list("recording_id", flat=True)
+        )
+        run = [r for r in run if r.pk not in annotated or r.pk == recording.pk]
+    return run
+
+
+# --- cases and the record list ---------------------------------------------
+
+
+def case_activities(case: Case) -> QuerySet[Activity]:
+    return (
+        case.activities.all()
+        .select_related("party", "unit", "power")
+        .prefetch_related("officers")
+        .order_by("case_order", "span_start", "pk")
+    )
+
+
+@dataclass
+class RecordListRow:
+    """One row of the AV record list (Attachment 2) with what produced it."""
+
+    list_no: int | None
+    annotation: Annotation
+    recording: Recording
+    activity: Activity
+    category: str  # 执法类别 label
+    matter: str  # 执法事项
+    step: str  # 记录事项 label
+    unit: str  # 执法部门
+    officer: str  # 记录人员
+    place: str  # 记录地点
+    start: datetime
+    end: datetime | None
+    integrity: str  # MediaInfo.Integrity value, "pending" before probing
+    integrity_reason: str
+    standard_name: str
+    file_name: str
+
+    @property
+    def integrity_label(self) -> str:
+        """记录保存情况 as the media probe found it (完整 / 不完整 / …)."""
+        from jilu.evidence.media_models import MediaInfo
+
+        return MediaInfo.Integrity(self.integrity).label
+
+
+def case_recordings(case: Case) -> list[RecordListRow]:
+    """The case's annotated recordings in record-list order (C5.4, A2)."""
+    annotations = (
+        Annotation.objects.filter(case=case)
+        .select_related(
+            "recording",
+            "recording__officer",
+            "recording__recorder",
+            "activity",
+            "activity__unit",
+            "activity__power",
+            "activity__party",
+        )
+        .order_by("list_no", "recording__started_at", "pk")
+    )
+    rows = []
+    for a in annotations:
+        rec = a.recording
+        act = a.activity
+        integrity, reason = integrity_of(rec)
+        rows.append(
+            RecordListRow(
+                list_no=a.list_no,
+                annotation=a,
+                recording=rec,
+                activity=act,
+                category=act.get_category_display(),
+                matter=act.matter or case.matter,
+                step=a.get_step_display(),
+                unit=act.unit.name,
+                officer=rec.officer.name if rec.officer_id else rec.user_no_in_name,
+                place=" ".join(x for x in (act.address, act.place_name) if x),
+                start=rec.started_at,
+                end=recording_end(rec),
+                integrity=integrity,
+                integrity_reason=reason,
+                standard_name=a.standard_name,
+                file_name=a.file_name,
+            )
+        )
+    return rows

@@ -1,0 +1,338 @@
+"""The case's AV record list: 行政执法音像记录事项清单 (Attachment 2, A2; C5.4, C5.5).
+
+Every recording linked to a case is one row, in case order (A2 rule 4: the
+recordings are numbered and named in the order the case was handled, and the
+list's 序号 and 记录事项 agree with the names). The list goes with the case
+file and the disc to the legal department, whose reviewers check the footage
+against it (C5.5); it is printed as the file's last page (A2 rule 5): PDF,
+A4 landscape, with the attachment's title and columns, and XLSX with the same
+columns for other systems.
+
+记录保存情况 (state kept) per row is 完整, or 不完整 with the reasons:
+- 中断 (gap): the recorder's previous segment within the same activity ended
+  before this one started (C4.3: record continuously; DESIGN contract 5:
+  segments of one continuous recording follow each other with no gap);
+- 截断 (truncated): media probing found the file incomplete
+  (``MediaInfo.integrity == "incomplete"``), or it cannot be parsed;
+- 缺少分段 (missing segment): the recorder's file numbers between two listed
+  segments name a file never collected, or one collected but not in the list;
+or 待检测 while the file has not been probed yet.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from jilu.casework.models import Case
+from jilu.casework.queries import RecordListRow, case_recordings, recording_end
+from jilu.evidence.media_models import MediaInfo
+from jilu.evidence.models import Recording
+
+TITLE = "行政执法音像记录事项清单"
+COLUMNS = (
+    "序号",
+    "执法类别",
+    "执法事项",
+    "记录事项",
+    "执法部门",
+    "记录人员",
+    "记录地点",
+    "开始记录时间",
+    "结束记录时间",
+    "记录保存情况",
+)
+
+COMPLETE = "完整"
+INCOMPLETE = "不完整"
+PENDING = "待检测"
+
+# Two segments closer than this are continuous (file times have 1 s resolution).
+GAP_TOLERANCE = timedelta(seconds=2)
+# File names of the reference layout: <serial>_<user_no>_<YYYYMMDDhhmmss>_<NNNN>.ext
+SEGMENT_NAME = re.compile(r"^(?P<serial>[0-9A-Za-z]+)_[0-9A-Za-z]+_\d{14}_(?P<seq>\d{4})\.\w+$")
+SEQ_WRAP = 9999  # recorders count 0001 … 9999, then 0001 again
+MAX_MISSING_LISTED = 5
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass
+class Row:
+    no: int | None
+    category: str
+    matter: str
+    step: str
+    unit: str
+    officer: str
+    place: str
+    started: str
+    ended: str
+    state: str
+    complete: bool
+    reasons: list[str] = field(default_factory=list)
+    annotation_id: int = 0
+    recording_id: int = 0
+    standard_name: str = ""
+    file_name: str = ""
+
+    def cells(self) -> list[str]:
+        """The ten cells in the attachment's column order."""
+        return [
+            "" if self.no is None else str(self.no),
+            self.category,
+            self.matter,
+            self.step,
+            self.unit,
+            self.officer,
+            self.place,
+            self.started,
+            self.ended,
+            self.state,
+        ]
+
+
+@dataclass
+class RecordList:
+    case: Case
+    rows: list[Row]
+    generated_at: datetime
+
+    @property
+    def complete(self) -> bool:
+        return all(r.complete for r in self.rows)
+
+
+def _fmt(at: datetime | None) -> str:
+    return timezone.localtime(at).strftime(TIME_FORMAT) if at else ""
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}小时{minutes}分{secs}秒"
+    if minutes:
+        return f"{minutes}分{secs}秒"
+    return f"{secs}秒"
+
+
+def _seq(recording: Recording) -> int | None:
+    match = SEGMENT_NAME.match(recording.original_name.rsplit("/", 1)[-1])
+    return int(match["seq"]) if match else None
+
+
+def _between(a: int, b: int) -> list[int]:
+    """File numbers strictly between a and b, counting on past 9999 to 0001."""
+    out: list[int] = []
+    n = a
+    while len(out) <= SEQ_WRAP:
+        n = n % SEQ_WRAP + 1
+        if n == b:
+            return out
+        out.append(n)
+    return out
+
+
+def _media_reasons(integrity: str, reason: str) -> tuple[list[str], bool]:
+    """(reasons it is incomplete, still pending) from the media probe (truncated)."""
+    if integrity == MediaInfo.Integrity.INCOMPLETE:
+        return [f"截断：{reason or '文件不完整'}"], False
+    if integrity == MediaInfo.Integrity.UNPARSEABLE:
+        return [f"截断：文件无法解析（{reason or '无法读取'}）"], False
+    if integrity == MediaInfo.Integrity.COMPLETE:
+        return [], False
+    return [], True
+
+
+def _uncovered(prev: RecordListRow, cur: RecordListRow, around: list[Recording]) -> timedelta:
+    """Time between two listed segments that no recording of the recorder covers
+    (a segment collected but left out of the list is a missing segment, not a gap)."""
+    if prev.end is None:
+        return timedelta(0)
+    covered_until = prev.end
+    uncovered = timedelta(0)
+    for r in around:
+        if r.kind == Recording.Kind.PHOTO or not (prev.start < r.started_at < cur.start):
+            continue
+        end = recording_end(r)
+        if end is None:
+            continue
+        if r.started_at - covered_until > GAP_TOLERANCE:
+            uncovered += r.started_at - covered_until
+        covered_until = max(covered_until, end)
+    if cur.start - covered_until > GAP_TOLERANCE:
+        uncovered += cur.start - covered_until
+    return uncovered
+
+
+def _sequence_reasons(rows: list[RecordListRow]) -> dict[int, list[str]]:
+    """Gap and missing-segment reasons, per annotation id, between consecutive
+    segments of the same recorder within the same activity."""
+    reasons: dict[int, list[str]] = {}
+    groups: dict[tuple[int, int], list[RecordListRow]] = {}
+    for row in rows:
+        groups.setdefault((row.activity.pk, row.recording.recorder_id), []).append(row)
+    listed_ids = {row.recording.pk for row in rows}
+    for (_activity_id, recorder_id), members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda r: (r.start, r.recording.pk))
+        # What this recorder collected between the first and last listed segment.
+        around = list(
+            Recording.objects.filter(
+                recorder_id=recorder_id,
+                started_at__gte=members[0].start,
+                started_at__lte=members[-1].start,
+            )
+            .select_related("media")
+            .order_by("started_at", "pk")
+        )
+        by_seq = {s: r for r in around if (s := _seq(r)) is not None}
+        for prev, cur in pairwise(members):
+            out: list[str] = []
+            uncovered = _uncovered(prev, cur, around)
+            if uncovered > GAP_TOLERANCE:
+                out.append(f"中断：与上一分段间隔{_duration(uncovered)}")
+            ps, cs = _seq(prev.recording), _seq(cur.recording)
+            if ps is not None and cs is not None:
+                between = _between(ps, cs)
+                never = [n for n in between if n not in by_seq]
+                unlisted = [
+                    by_seq[n]
+                    for n in between
+                    if n in by_seq
+                    and by_seq[n].pk not in listed_ids
+                    and by_seq[n].kind != Recording.Kind.PHOTO
+                ]
+                if never:
+                    shown = "、".join(f"{n:04d}" for n in never[:MAX_MISSING_LISTED])
+                    more = f"等{len(never)}个" if len(never) > MAX_MISSING_LISTED else ""
+                    out.append(f"缺少分段：{shown}{more}未采集")
+                out.extend(f"缺少分段：{r}未登记入清单" for r in unlisted[:MAX_MISSING_LISTED])
+            if out:
+                reasons.setdefault(cur.annotation.pk, []).extend(out)
+    return reasons
+
+
+def build(case: Case) -> RecordList:
+    """The list from ``queries.case_recordings`` (list order), with each row's state."""
+    source = case_recordings(case)
+    sequence = _sequence_reasons(source)
+    rows: list[Row] = []
+    for r in source:
+        reasons, pending = _media_reasons(r.integrity, r.integrity_reason)
+        reasons += sequence.get(r.annotation.pk, [])
+        if reasons:
+            state, complete = f"{INCOMPLETE}（{'；'.join(reasons)}）", False
+        elif pending or r.end is None:
+            state, complete = PENDING, False
+        else:
+            state, complete = COMPLETE, True
+        rows.append(
+            Row(
+                no=r.list_no,
+                category=r.category,
+                matter=r.matter,
+                step=r.step,
+                unit=r.unit,
+                officer=r.officer or "—",
+                place=r.place,
+                started=_fmt(r.start),
+                ended=_fmt(r.end) if r.end else PENDING,
+                state=state,
+                complete=complete,
+                reasons=reasons,
+                annotation_id=r.annotation.pk,
+                recording_id=r.recording.pk,
+                standard_name=r.standard_name,
+                file_name=r.file_name,
+            )
+        )
+    return RecordList(case=case, rows=rows, generated_at=timezone.now())
+
+
+def render_pdf(record_list: RecordList) -> bytes:
+    """A4 landscape, the attachment's title and columns, CJK fonts embedded
+    (subset with libharfbuzz-subset0), page numbers from @page counters."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "casework/recordlist_print.html",
+        {
+            "title": TITLE,
+            "columns": COLUMNS,
+            "case": record_list.case,
+            "rows": record_list.rows,
+            "generated_at": timezone.localtime(record_list.generated_at),
+        },
+    )
+    return HTML(string=html).write_pdf()
+
+
+def render_xlsx(record_list: RecordList) -> bytes:
+    """One sheet named after the attachment: the columns in row 1, one row per
+    recording; the title and case number in the printed page header."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = TITLE
+    ws.append(list(COLUMNS))
+    for row in record_list.rows:
+        cells = row.cells()
+        ws.append([row.no, *cells[1:]])
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    widths = (6, 12, 22, 12, 22, 10, 28, 20, 20, 30)
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for r in ws.iter_rows():
+        for cell in r:
+            cell.border = border
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = f"{TITLE}（{record_list.case.number}）"
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_json(record_list: RecordList) -> dict:
+    """The list as JSON for other systems (API item 8)."""
+    return {
+        "case": record_list.case.number,
+        "title": TITLE,
+        "columns": list(COLUMNS),
+        "complete": record_list.complete,
+        "rows": [
+            {
+                "no": r.no,
+                "cells": r.cells(),
+                "complete": r.complete,
+                "reasons": r.reasons,
+                "recording_id": r.recording_id,
+                "standard_name": r.standard_name,
+                "file_name": r.file_name,
+            }
+            for r in record_list.rows
+        ],
+    }
