@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from jilu.api_auth import BearerAuth
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
+from jilu.evidence.api import router as evidence_router
 from jilu.ingest.api import router as ingest_router
 from jilu.org.api import router as org_router
 
@@ -26,6 +27,7 @@ api = NinjaAPI(
 api.add_router("/", org_router)
 api.add_router("/", devices_router)
 api.add_router("/", ingest_router)
+api.add_router("/", evidence_router)
 api.add_router("/", casework_router)
 
 

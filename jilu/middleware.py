@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -29,3 +31,32 @@ class ChosenLanguageMiddleware:
         if "Cookie" not in patch:
             response.headers["Vary"] = f"{patch}, Cookie" if patch else "Cookie"
         return response
+
+
+class SessionRefreshMiddleware(SessionMiddleware):
+    """Django's session middleware, except on views marked ``keeps_session``.
+
+    Every page a person opens slides the idle timeout forward
+    (SESSION_SAVE_EVERY_REQUEST), but a video being played sends many Range
+    requests a second: writing the session row for each of them would cost a
+    database write per request for nothing, since the page that started
+    playback already extended the session.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if getattr(request, "keeps_session", False) and session is not None:
+            if not session.modified:
+                return response
+        return super().process_response(request, response)
+
+
+def keeps_session(view: Callable) -> Callable:
+    """Mark a view whose requests do not extend the session (byte streaming)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        request.keeps_session = True
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -35,7 +35,7 @@ def periodic_tasks() -> list[Periodic]:
         # C6.5.3, C6.5.4: the rolling fixity schedule re-hashes a batch at a time.
         Periodic(
             "jilu.evidence.fixity_tasks.fixity_batch",
-            timedelta(minutes=getattr(settings, "FIXITY_EVERY_MINUTES", 10)),
+            timedelta(minutes=settings.FIXITY_INTERVAL_MINUTES),
         ),
         # tus expiration: unfinished uploads past their expiry are given up.
         Periodic("jilu.ingest.tasks.expire_uploads", timedelta(hours=1)),

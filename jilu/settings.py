@@ -44,7 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "jilu.middleware.SessionRefreshMiddleware",
     "jilu.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +131,18 @@ STORAGE_KIND = conf.env_choice("JILU_STORAGE", "file", ("file", "s3"))
 STORE_ROOT = conf.env_path("JILU_STORE_ROOT", DATA_DIR / "store")
 SPOOL_DIR = conf.env_path("JILU_SPOOL_DIR", DATA_DIR / "spool")
 S3 = conf.read_s3() if STORAGE_KIND == "s3" else None
+
+# How file bodies reach the browser: through Python (embedded default), handed
+# to nginx by X-Accel-Redirect (location PREFIX { internal; alias STORE_ROOT/; }),
+# or as a short-lived presigned S3 URL issued per request.
+SERVE_MODE = conf.env_choice("JILU_SERVE_MODE", "python", ("python", "accel", "s3"))
+SERVE_ACCEL_PREFIX = conf.env_str("JILU_SERVE_ACCEL_PREFIX", "/_jilu_store/")
+SERVE_PRESIGN_SECONDS = conf.env_int("JILU_SERVE_PRESIGN_SECONDS", 60, minimum=1)
+
+# Fixity (C6.5.3, C6.5.4): every stored object re-hashed at least once a period.
+FIXITY_PERIOD_DAYS = conf.env_int("JILU_FIXITY_PERIOD_DAYS", 30, minimum=1)
+FIXITY_INTERVAL_MINUTES = conf.env_int("JILU_FIXITY_INTERVAL_MINUTES", 60, minimum=1)
+FIXITY_BATCH_SIZE = conf.env_int("JILU_FIXITY_BATCH_SIZE", 200, minimum=1)
 
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("jilu.audit.urls")),
     path("ingest/", include("jilu.ingest.urls")),
     path("tasks/", include("jilu.evidence.task_urls")),
+    path("recordings/", include("jilu.evidence.urls")),
     path("casework/docs/", include("jilu.casework.urls_documents")),
     path("casework/", include("jilu.casework.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),

@@ -118,6 +118,16 @@ class Recording(models.Model):
         indexes = [
             models.Index(fields=["officer", "-started_at"], name="evidence_rec_officer_idx"),
             models.Index(fields=["recorder", "-started_at"], name="evidence_rec_recorder_idx"),
+            # The recording list at millions of rows: newest first with a stable
+            # keyset, by kind, late collection (C5.1) and docking (C5.2 overdue).
+            models.Index(fields=["-started_at", "-id"], name="evidence_rec_started_id_idx"),
+            models.Index(fields=["kind", "-started_at"], name="evidence_rec_kind_idx"),
+            models.Index(
+                fields=["-started_at"],
+                condition=Q(collected_within_24h=False),
+                name="evidence_rec_late_idx",
+            ),
+            models.Index(fields=["docked_at"], name="evidence_rec_docked_idx"),
         ]
 
     def __str__(self) -> str:
@@ -149,9 +159,14 @@ class Recording(models.Model):
             ).values("activity_id")
         )
         if user.has_role(*UNIT_READERS) and user.unit_id:
+            # Subqueries on the unit subtree rather than joined path matches:
+            # the planner then uses the officer and recorder indexes.
+            from jilu.org.models import Unit
+
+            units = Unit.objects.filter(path__startswith=user.unit.path).values("pk")
             return (
-                access.unit_q(user, "officer__unit")
-                | access.unit_q(user, "recorder__unit")
+                Q(officer__unit_id__in=units)
+                | Q(recorder__unit_id__in=units)
                 | Q(officer_id=user.pk)
                 | took_part
             )

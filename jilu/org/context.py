@@ -17,6 +17,7 @@ NAV = [
     (_("工作台"), "home", ()),
     (_("待标注"), "casework:queue", (Role.OFFICER,)),
     (_("我的记录仪"), "devices:my_recorders", (Role.OFFICER,)),
+    (_("声像记录"), "evidence:recording_list", ()),
     (_("执法活动"), "casework:activity_list", ()),
     (_("案件"), "casework:case_list", ()),
     (
@@ -55,6 +56,7 @@ NAV = [
         "casework:power_list",
         (Role.ADMIN, Role.CASE_HANDLER, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
+    (_("固定性告警"), "evidence:alarm_list", (Role.ADMIN, Role.INSPECTOR)),
     (_("后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
     (_("审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
 ]

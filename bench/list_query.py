@@ -1,0 +1,168 @@
+"""Benchmark: the recording list query (ORM, restricted, filtered) against hand-written SQL.
+
+Seeds a bench database with ``jilu seed-scale`` (once; skipped when it already
+holds enough recordings), then times what the list page runs for one page
+(the first 50 rows, newest first, with officer, recorder and media in the same
+query, plus the count capped at 10,000) through ``jilu.evidence.queries``,
+and the same result written by hand as SQL, for several filter mixes.
+Prints milliseconds (median of ``--rounds``) and orm/sql (target < 10).
+
+    .venv/bin/python bench/list_query.py [--recordings 1000000] [--dir DIR] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def seed(data_dir: Path, recordings: int) -> None:
+    env = dict(os.environ, JILU_DATA_DIR=str(data_dir))
+    jilu = [str(ROOT / ".venv/bin/jilu")]
+    subprocess.run([*jilu, "migrate", "-v0"], env=env, check=True)
+    began = time.monotonic()
+    subprocess.run(
+        [*jilu, "seed-scale", "--recordings", str(recordings), "--batch", "10000"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"seeded to {recordings} recordings in {time.monotonic() - began:.0f}s")
+
+
+def timed(fn, rounds: int) -> tuple[float, object]:
+    fn()  # warm the page cache and the statement cache
+    times, result = [], None
+    for _ in range(rounds):
+        began = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recordings", type=int, default=1_000_000)
+    parser.add_argument("--dir", default="/tmp/jilu-scale")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    data_dir = Path(args.dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["JILU_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jilu.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from jilu.evidence.models import Recording
+    from jilu.evidence.queries import COUNT_CAP, RecordingFilters, find_recordings
+    from jilu.evidence.timeline import day_bounds
+    from jilu.org.models import Person, Unit
+
+    have = Recording.objects.count()
+    if have < args.recordings:
+        seed(data_dir, args.recordings)
+        have = Recording.objects.count()
+    print(f"{have:,} recordings in {connection.vendor} at {data_dir}")
+
+    inspector = Person.objects.get(username="scale_inspector")
+    leader = Person.objects.get(username="scale_leader")
+    district = Unit.objects.get(code="990100000000")
+    today = datetime.now(UTC).date()
+    month_ago = today - timedelta(days=30)
+    lo, hi = day_bounds(month_ago)[0], day_bounds(today)[1]
+    dt = connection.ops.adapt_datetimefield_value
+
+    select = """
+        SELECT r.*, p.id, p.name, p.user_no, d.id, d.serial, m.integrity, m.integrity_reason
+        FROM evidence_recording r
+        LEFT JOIN org_person p ON p.id = r.officer_id
+        JOIN devices_recorder d ON d.id = r.recorder_id
+        LEFT JOIN evidence_mediainfo m ON m.recording_id = r.id
+    """
+    order = " ORDER BY r.started_at DESC, r.id DESC LIMIT 50"
+    count = (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM evidence_recording r {joins} WHERE {where} LIMIT %s) t"
+    )
+    scope_leader = (
+        "(r.officer_id IN (SELECT id FROM org_person WHERE unit_id IN "
+        "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.recorder_id IN "
+        "(SELECT id FROM devices_recorder WHERE unit_id IN "
+        "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.officer_id = %s)"
+    )
+    cases = [
+        ("inspector, no filter", inspector, RecordingFilters(), "1=1", [], ""),
+        (
+            "inspector, district + 30 days + 完整",
+            inspector,
+            RecordingFilters(
+                unit=district, date_from=month_ago, date_to=today, integrity="complete"
+            ),
+            "(r.officer_id IN (SELECT id FROM org_person WHERE unit_id IN "
+            "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.recorder_id IN "
+            "(SELECT id FROM devices_recorder WHERE unit_id IN "
+            "(SELECT id FROM org_unit WHERE path LIKE %s))) AND r.started_at >= %s "
+            "AND r.started_at < %s AND m.integrity = %s",
+            [district.path + "%", district.path + "%", dt(lo), dt(hi), "complete"],
+            "LEFT JOIN evidence_mediainfo m ON m.recording_id = r.id",
+        ),
+        (
+            "squad leader, late + video",
+            leader,
+            RecordingFilters(kind="video", late=True),
+            scope_leader + " AND r.kind = %s AND r.collected_within_24h = %s",
+            [leader.unit.path + "%", leader.unit.path + "%", leader.pk, "video", False],
+            "",
+        ),
+        (
+            "inspector, one recorder (serial)",
+            inspector,
+            RecordingFilters(serial="Z000123"),
+            "r.recorder_id = (SELECT id FROM devices_recorder WHERE serial = %s)",
+            ["Z000123"],
+            "",
+        ),
+    ]
+    print(f"{'case':40} {'orm ms':>9} {'sql ms':>9} {'orm/sql':>8}")
+    worst = 0.0
+    for label, user, filters, where, params, joins in cases:
+
+        def orm(user=user, filters=filters):
+            qs = find_recordings(user, filters)
+            rows = list(qs[:50])
+            # What a row shows, to prove there is no query per row.
+            shown = [(r.officer.name if r.officer else "", r.recorder.serial) for r in rows]
+            n = qs.order_by()[: COUNT_CAP + 1].count()
+            return len(shown), n
+
+        def sql(where=where, params=params, joins=joins):
+            with connection.cursor() as cursor:
+                cursor.execute(select + " WHERE " + where + order, params)
+                rows = cursor.fetchall()
+                cursor.execute(count.format(joins=joins, where=where), [*params, COUNT_CAP + 1])
+                (n,) = cursor.fetchone()
+            return len(rows), n
+
+        orm_ms, orm_out = timed(orm, args.rounds)
+        sql_ms, sql_out = timed(sql, args.rounds)
+        if orm_out != sql_out:
+            print(f"  results differ for {label}: orm {orm_out} sql {sql_out}")
+        ratio = orm_ms / sql_ms if sql_ms else float("inf")
+        worst = max(worst, ratio)
+        print(f"{label:40} {orm_ms:9.1f} {sql_ms:9.1f} {ratio:8.2f}   rows/count {orm_out}")
+    print(f"worst orm/sql = {worst:.2f} (target < 10)")
+    return 0 if worst < 10 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,230 @@
+"""API: finding recordings, one recording, and its bytes (C6.3, C6.5.7).
+
+Person tokens only (a station uploads, it does not browse). Lists go through
+the same restricted query as the list page; a recording outside the person's
+scope is a 404 and the refusal is audited, as is every fetch of its bytes.
+The content endpoint speaks HTTP Range (or, with ``JILU_SERVE_MODE=s3``,
+redirects to a presigned URL valid for 60 seconds).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_datetime
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from jilu.api_auth import person_only
+from jilu.evidence import playback
+from jilu.evidence.models import Derivative, MediaInfo, Recording
+from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
+from jilu.org.models import Unit
+
+router = Router(tags=["recordings"])
+
+MAX_LIMIT = 200
+
+
+class RecordingOut(Schema):
+    id: int
+    original_name: str
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None
+    officer_id: int | None
+    officer_name: str | None
+    user_no: str | None
+    recorder_serial: str
+    size: int
+    sha256: str
+    sm3: str
+    docked_at: datetime
+    collected_within_24h: bool
+    integrity: str = Field(
+        description="pending 待检测 / complete 完整 / incomplete 不完整 / unparseable 无法解析"
+    )
+    integrity_reason: str
+    content_url: str
+    download_url: str
+
+    @staticmethod
+    def resolve_officer_name(obj: Recording) -> str | None:
+        return obj.officer.name if obj.officer_id else None
+
+    @staticmethod
+    def resolve_user_no(obj: Recording) -> str | None:
+        return obj.officer.user_no if obj.officer_id else None
+
+    @staticmethod
+    def resolve_recorder_serial(obj: Recording) -> str:
+        return obj.recorder.serial
+
+    @staticmethod
+    def resolve_integrity(obj: Recording) -> str:
+        info = media_of(obj)
+        return info.integrity if info else MediaInfo.Integrity.PENDING
+
+    @staticmethod
+    def resolve_integrity_reason(obj: Recording) -> str:
+        info = media_of(obj)
+        return info.integrity_reason if info else ""
+
+    @staticmethod
+    def resolve_content_url(obj: Recording) -> str:
+        return f"/api/v1/recordings/{obj.pk}/content"
+
+    @staticmethod
+    def resolve_download_url(obj: Recording) -> str:
+        return f"/api/v1/recordings/{obj.pk}/content?download=true"
+
+
+class RecordingPage(Schema):
+    items: list[RecordingOut]
+    next_cursor: str | None = Field(
+        None, description="pass as ?cursor= for the next page; null on the last page"
+    )
+
+
+class ListParams(Schema):
+    q: str = ""
+    unit: str = Field("", description="单位编号 (12 digits); includes the units below it")
+    officer: int | None = None
+    recorder: str = Field("", description="记录仪产品序号")
+    date_from: date | None = Field(None, description="Asia/Shanghai date, inclusive")
+    date_to: date | None = Field(None, description="Asia/Shanghai date, inclusive")
+    kind: str = ""
+    integrity: str = ""
+    late: bool | None = Field(None, description="collected more than 24 h after recording (C5.1)")
+    annotated: bool | None = None
+    overdue: bool = Field(False, description="not annotated 48 h after collection (C5.2)")
+    cursor: str = Field("", description="from next_cursor of the previous page")
+    limit: int = 50
+
+
+def _cursor(rec: Recording) -> str:
+    return f"{rec.started_at.isoformat()}|{rec.pk}"
+
+
+@router.get("/recordings", response=RecordingPage, summary="声像记录列表")
+def list_recordings(request: HttpRequest, params: Query[ListParams]) -> dict:
+    _person(request)
+    if params.kind and params.kind not in Recording.Kind.values:
+        raise HttpError(400, f"kind 应为 {'/'.join(Recording.Kind.values)} 之一")
+    if params.integrity and params.integrity not in MediaInfo.Integrity.values:
+        raise HttpError(400, f"integrity 应为 {'/'.join(MediaInfo.Integrity.values)} 之一")
+    unit = None
+    if params.unit:
+        unit = Unit.objects.filter(code=params.unit).first()
+        if unit is None:
+            raise HttpError(400, f"没有编号为 {params.unit} 的单位")
+    limit = max(1, min(params.limit, MAX_LIMIT))
+    qs = find_recordings(
+        request.user,
+        RecordingFilters(
+            q=params.q.strip(),
+            unit=unit,
+            officer_id=params.officer,
+            serial=params.recorder,
+            date_from=params.date_from,
+            date_to=params.date_to,
+            kind=params.kind,
+            integrity=params.integrity,
+            late=params.late,
+            annotated=params.annotated,
+            overdue=params.overdue,
+        ),
+    )
+    if params.cursor:
+        # Keyset pagination on (started_at, id) descending: fast at any depth.
+        try:
+            at_text, pk_text = params.cursor.rsplit("|", 1)
+            at, pk = parse_datetime(at_text), int(pk_text)
+        except ValueError:
+            at = None
+        if at is None:
+            raise HttpError(400, "cursor 无效：请使用上一页返回的 next_cursor")
+        qs = qs.filter(Q(started_at__lt=at) | Q(started_at=at, pk__lt=pk))
+    items = list(qs[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": _cursor(items[-1]) if more else None}
+
+
+def _person(request: HttpRequest) -> None:
+    if not person_only(request) or not getattr(request.user, "is_authenticated", False):
+        raise HttpError(403, "只有人员令牌可以查询声像记录")
+
+
+def _get(request: HttpRequest, pk: int, wanted: str) -> Recording:
+    _person(request)
+    rec = (
+        Recording.objects.restrict(request.user, "view")
+        .select_related("officer", "recorder", "media")
+        .filter(pk=pk)
+        .first()
+    )
+    if rec is None:
+        playback.note_access(
+            actor=request.user,
+            recording_id=pk,
+            action="refused",
+            details={
+                "wanted": wanted,
+                "via": "api",
+                "exists": Recording.objects.filter(pk=pk).exists(),
+            },
+        )
+        raise HttpError(404, "没有这条声像记录，或它不在你的权限范围内")
+    return rec
+
+
+@router.get("/recordings/{pk}", response=RecordingOut, summary="一条声像记录")
+def get_recording(request: HttpRequest, pk: int) -> Recording:
+    rec = _get(request, pk, "view")
+    playback.note_access(
+        actor=request.user, recording_id=rec.pk, action="view", details={"via": "api"}
+    )
+    return rec
+
+
+@router.get(
+    "/recordings/{pk}/content",
+    summary="声像记录内容（支持 Range；S3 模式重定向到 60 秒有效的预签名地址）",
+    response={200: None, 206: None, 302: None, 304: None, 416: None},
+)
+def recording_content(request: HttpRequest, pk: int, download: bool = False) -> HttpResponse:
+    rec = _get(request, pk, "download" if download else "play")
+    derived = None
+    info = media_of(rec)
+    if not download and info and info.integrity != "pending" and not info.browser_playable:
+        derived = (
+            rec.derivatives.filter(kind=Derivative.Kind.PLAYBACK)
+            .select_related("stored_object")
+            .first()
+        )
+    playback.note_access(
+        actor=request.user,
+        recording_id=rec.pk,
+        action="download" if download else "play",
+        details={"via": "api", "derived": bool(derived)},
+        dedupe=True,
+    )
+    if derived is not None:
+        return playback.serve_object(
+            request,
+            sha256=derived.stored_object_id,
+            size=derived.stored_object.size,
+            content_type=derived.content_type,
+            filename=f"{rec}.playback.mp4",
+        )
+    return playback.serve_object(
+        request,
+        sha256=rec.sha256,
+        size=rec.size,
+        content_type=playback.content_type_for(rec.original_name),
+        filename=str(rec),
+        disposition="attachment" if download else "inline",
+    )

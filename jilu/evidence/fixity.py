@@ -1,0 +1,179 @@
+"""Fixity over time: re-hash stored objects on a rolling schedule (C6.5.3, C6.5.4).
+
+``run_fixity_batch`` takes the objects checked longest ago (never-checked
+first), re-reads each one through the store (SHA-256 and SM3 in one pass),
+writes one ``FixityCheck`` per check and raises a ``FixityAlarm`` when a hash
+or the size differs or the object is missing. The batch size the scheduler
+asks for is ``due_batch_size()``: enough that every object is checked at least
+once per ``FIXITY_PERIOD_DAYS`` when a batch runs every
+``FIXITY_INTERVAL_MINUTES``.
+
+Alarms are shown to administrators and inspectors; acknowledging one (with a
+note) is audited and leaves the alarm on record.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from jilu.audit.chain import record
+from jilu.evidence.models import FixityAlarm, FixityCheck, StoredObject
+from jilu.evidence.store import get_store
+from jilu.org.roles import Role
+
+log = logging.getLogger(__name__)
+
+ALARM_READERS = (Role.ADMIN, Role.INSPECTOR)
+
+
+def period_days() -> int:
+    return int(getattr(settings, "FIXITY_PERIOD_DAYS", 30))
+
+
+def interval_minutes() -> int:
+    return int(getattr(settings, "FIXITY_INTERVAL_MINUTES", 60))
+
+
+def default_batch() -> int:
+    return int(getattr(settings, "FIXITY_BATCH_SIZE", 200))
+
+
+def due_queryset(now: datetime | None = None):
+    """Objects whose last check is older than the period (or that were never checked)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=period_days())
+    return StoredObject.objects.filter(
+        Q(last_fixity_at__isnull=True) | Q(last_fixity_at__lt=cutoff)
+    )
+
+
+def due_batch_size() -> int:
+    """How many objects one scheduled batch must check for every object to be
+    checked once per period: total / (runs per period), at least the configured
+    batch size."""
+    runs = max(1, period_days() * 24 * 60 // max(1, interval_minutes()))
+    total = StoredObject.objects.count()
+    return max(default_batch(), math.ceil(total / runs))
+
+
+@dataclass
+class BatchResult:
+    checked: int = 0
+    ok: int = 0
+    alarms: int = 0
+    seconds: float = 0.0
+
+
+def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityCheck:
+    """Re-hash one object, record the check and, on failure, the alarm."""
+    store = get_store()
+    began = time.monotonic()
+    result = store.verify(obj.sha256)
+    seconds = time.monotonic() - began
+    problems = []
+    if result.problem == "missing":
+        problems.append("对象缺失（存储中找不到）")
+    else:
+        if result.sha256 != obj.sha256:
+            problems.append(f"SHA-256 不符：应为 {obj.sha256}，实为 {result.sha256}")
+        if result.sm3 != obj.sm3:
+            problems.append(f"SM3 不符：应为 {obj.sm3}，实为 {result.sm3}")
+        if result.size != obj.size:
+            problems.append(f"大小不符：应为 {obj.size} 字节，实为 {result.size} 字节")
+    problem = "；".join(problems)
+    checked_at = now or timezone.now()
+    with transaction.atomic():
+        check = FixityCheck.objects.create(
+            stored_object=obj,
+            checked_at=checked_at,
+            ok=not problems,
+            problem=problem[:300],
+            sha256_found=result.sha256,
+            sm3_found=result.sm3,
+            size_found=result.size if result.problem != "missing" else None,
+            seconds=seconds,
+        )
+        StoredObject.objects.filter(pk=obj.pk).update(last_fixity_at=checked_at)
+        if problems:
+            # C6.5.3 (altered) / C6.5.4 (lost): the alarm and its audit entry together.
+            alarm = FixityAlarm.objects.create(
+                stored_object=obj, fixity_check=check, raised_at=checked_at, problem=problem[:300]
+            )
+            record(
+                "evidence.fixity.alarm",
+                actor="system:fixity",
+                obj=alarm,
+                details={"sha256": obj.sha256, "problem": problem, "check": check.pk},
+            )
+            log.error("fixity alarm for %s: %s", obj.sha256, problem)
+    return check
+
+
+def run_fixity_batch(limit: int | None = None, *, now: datetime | None = None) -> BatchResult:
+    """Check up to ``limit`` objects, those checked longest ago (or never) first.
+
+    Safe to run concurrently with itself: each object's check is independent,
+    and a second runner at worst checks an object twice.
+    """
+    limit = default_batch() if limit is None else limit
+    began = time.monotonic()
+    result = BatchResult()
+    ordered = StoredObject.objects.order_by(F("last_fixity_at").asc(nulls_first=True), "sha256")
+    for obj in list(ordered[:limit]):
+        check = check_object(obj, now=now)
+        result.checked += 1
+        if check.ok:
+            result.ok += 1
+        else:
+            result.alarms += 1
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def open_alarms():
+    return FixityAlarm.objects.filter(acknowledged_at__isnull=True)
+
+
+def may_read_alarms(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_superuser or user.has_role(*ALARM_READERS))
+    )
+
+
+def acknowledge_alarm(*, actor: Any, alarm: FixityAlarm, note: str) -> FixityAlarm:
+    """An administrator or inspector notes they have seen the alarm and what is done.
+
+    The alarm stays on record; acknowledging twice is refused.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "请写明处理情况（例如已报告、已从备份恢复）"})
+    if not may_read_alarms(actor):
+        raise ValidationError("只有系统管理员和督察可以确认固定性告警")
+    with transaction.atomic():
+        alarm = FixityAlarm.objects.select_for_update().get(pk=alarm.pk)
+        if alarm.acknowledged_at is not None:
+            raise ValidationError("这条告警已经确认过了")
+        alarm.acknowledged_at = timezone.now()
+        alarm.acknowledged_by = actor
+        alarm.note = note
+        alarm.save(update_fields=["acknowledged_at", "acknowledged_by", "note"])
+        record(
+            "evidence.fixity.acknowledge",
+            actor=actor,
+            obj=alarm,
+            details={"sha256": alarm.stored_object_id, "note": note},
+        )
+    return alarm

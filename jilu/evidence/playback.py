@@ -1,0 +1,219 @@
+"""Serving stored objects over HTTP with Range (playback and download).
+
+Every byte of a recording leaves through ``serve_object``. The caller has
+already checked the person's scope with ``restrict(user, "view")`` and written
+the audit entry (``note_access``); this module only speaks HTTP:
+
+- ``python`` mode (the embedded default): a ``StreamingHttpResponse`` over
+  ``store.open_range``; 206 with ``Content-Range`` for a satisfiable single
+  range (``bytes=a-b``, ``bytes=a-``, suffix ``bytes=-n``), 416 when it cannot
+  be satisfied, 200 for the whole object. Nothing is held in memory beyond one
+  read chunk.
+- ``accel`` mode (behind nginx): an empty response with ``X-Accel-Redirect``
+  to an internal location that maps to ``STORE_ROOT``; nginx serves the body
+  and its ranges.
+- ``s3`` mode: a 302 to a presigned ``GetObject`` URL issued for this request
+  alone (valid ``SERVE_PRESIGN_SECONDS``, 60 s by default).
+
+ETag is the SHA-256 of the bytes, which never change (C6.5.3), so ``If-Range``
+and ``If-None-Match`` compare against it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+
+from jilu.audit.chain import record
+from jilu.evidence.store import get_store
+
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+# Playback sends many Range requests per viewing (every seek is one); one
+# audit entry per person, recording and kind of access per this many seconds.
+AUDIT_DEDUPE_SECONDS = 300
+
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".wav": "audio/wav",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+class Unsatisfiable(Exception):
+    """The Range header names no byte of the object (HTTP 416)."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The single byte range ``header`` asks for, clipped to ``size``.
+
+    None means "send the whole object": no header, a header that is not a
+    single ``bytes=`` range (multiple ranges or other units may be ignored,
+    RFC 9110 §14.2) or a syntactically invalid one (``bytes=5-2``).
+    ``Unsatisfiable`` when the range is valid but lies outside the object.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise Unsatisfiable
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise Unsatisfiable
+    return ByteRange(start, min(end, size - 1))
+
+
+def content_type_for(name: str) -> str:
+    lower = name.lower()
+    for ext, ctype in CONTENT_TYPES.items():
+        if lower.endswith(ext):
+            return ctype
+    return mimetypes.guess_type(lower)[0] or "application/octet-stream"
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """``attachment``/``inline`` with an ASCII fallback and the real name (RFC 5987/6266)."""
+    filename = filename.rsplit("/", 1)[-1].replace("\\", "_")
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    ascii_name = ascii_name.replace('"', "_")
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def serve_mode() -> str:
+    mode = getattr(settings, "SERVE_MODE", "python")
+    if mode not in {"python", "accel", "s3"}:
+        raise ValueError(f"JILU_SERVE_MODE must be python, accel or s3, not {mode!r}")
+    return mode
+
+
+def _etag(sha256: str) -> str:
+    return f'"{sha256}"'
+
+
+def serve_object(
+    request: HttpRequest,
+    *,
+    sha256: str,
+    size: int,
+    content_type: str,
+    filename: str,
+    disposition: str = "inline",
+) -> HttpResponse:
+    """The HTTP response carrying stored object ``sha256`` (``size`` bytes)."""
+    store = get_store()
+    mode = serve_mode()
+    etag = _etag(sha256)
+    common: dict[str, Any] = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(disposition, filename),
+        # Private: the bytes are evidence; the ETag still lets the browser revalidate.
+        "Cache-Control": "private, no-transform, max-age=0",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if mode == "s3" and store.kind == "s3":
+        url = store.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": store.bucket,
+                "Key": store.object_key(sha256),
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": common["Content-Disposition"],
+            },
+            ExpiresIn=int(getattr(settings, "SERVE_PRESIGN_SECONDS", 60)),
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "no-store"
+        return response
+    if mode == "accel" and store.kind == "file":
+        prefix = getattr(settings, "SERVE_ACCEL_PREFIX", "/_jilu_store/")
+        response = HttpResponse(content_type=content_type)
+        relative = store.path(sha256).relative_to(store.root).as_posix()
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative
+        for name, value in common.items():
+            response[name] = value
+        return response
+
+    if_none_match = request.headers.get("If-None-Match", "")
+    if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
+        response = HttpResponse(status=304)
+        response["ETag"] = etag
+        return response
+
+    header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if header and if_range is not None and if_range.strip() != etag:
+        header = None  # the client holds other bytes (or a date): send the whole object
+    try:
+        wanted = parse_range(header, size)
+    except Unsatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = etag
+        return response
+    if wanted is None:
+        body = store.open_range(sha256, 0, None)
+        response = StreamingHttpResponse(body, content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        body = store.open_range(sha256, wanted.start, wanted.end + 1)
+        response = StreamingHttpResponse(body, status=206, content_type=content_type)
+        response["Content-Length"] = str(wanted.length)
+        response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
+    for name, value in common.items():
+        response[name] = value
+    return response
+
+
+def note_access(
+    *, actor: Any, recording_id: int, action: str, details: dict | None = None, dedupe: bool = False
+) -> None:
+    """Write ``evidence.recording.<action>`` to the audit log (C6.5.7, C6.3).
+
+    With ``dedupe`` (playback's many Range requests) one entry per person,
+    recording and action per ``AUDIT_DEDUPE_SECONDS``; refusals never dedupe.
+    """
+    if dedupe:
+        key = f"jilu:evidence:{action}:{getattr(actor, 'pk', actor)}:{recording_id}"
+        if not cache.add(key, 1, AUDIT_DEDUPE_SECONDS):
+            return
+    with transaction.atomic():
+        record(
+            f"evidence.recording.{action}",
+            actor=actor,
+            object_type="evidence.recording",
+            object_id=str(recording_id),
+            details=details or {},
+        )

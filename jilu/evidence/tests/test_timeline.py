@@ -1,0 +1,147 @@
+"""Day timelines: recordings on a time axis with gaps and dockings (C4.3, C2.1, C3.2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from jilu.evidence import timeline
+from jilu.evidence.tests.conftest import use_store
+from jilu.evidence.tests.recordings import make_recording, recorder_for
+
+DAY = date(2026, 11, 20)
+# 09:00 Asia/Shanghai
+NINE = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def seg(n, start_min, end_min):
+    return timeline.Segment(
+        n, NINE + timedelta(minutes=start_min), NINE + timedelta(minutes=end_min), f"s{n}"
+    )
+
+
+def test_segments_without_gap_join_into_one_run():
+    """C4.3: a recorder's file roll-over is one continuous recording, not a gap."""
+    runs = timeline.join_runs([seg(2, 10, 20), seg(1, 0, 10), seg(3, 20, 30)])
+    assert len(runs) == 1
+    assert [s.recording_id for s in runs[0].segments] == [1, 2, 3]
+    assert timeline.find_gaps(runs) == []
+
+
+def test_a_second_of_roll_over_is_tolerated():
+    a = timeline.Segment(1, NINE, NINE + timedelta(minutes=10))
+    b = timeline.Segment(2, NINE + timedelta(minutes=10, seconds=1), NINE + timedelta(minutes=20))
+    assert len(timeline.join_runs([a, b])) == 1
+
+
+def test_gaps_are_measured_and_named():
+    """C4.3 break within a recording vs C2.1 period without any recording."""
+    runs = timeline.join_runs([seg(1, 0, 10), seg(2, 13, 20), seg(3, 80, 90)])
+    gaps = timeline.find_gaps(runs)
+    assert [(g.kind, g.seconds) for g in gaps] == [("break", 180.0), ("none", 3600.0)]
+    assert gaps[0].length_text == "3分"
+    assert gaps[1].length_text == "1小时"
+    assert gaps[1].label == "无录像时段"
+
+
+def test_overlapping_segments_make_no_negative_gap():
+    runs = timeline.join_runs([seg(1, 0, 30), seg(2, 10, 20), seg(3, 25, 40)])
+    assert len(runs) == 1 and runs[0].end == NINE + timedelta(minutes=40)
+
+
+def test_unprobed_segment_counts_as_a_moment():
+    a = timeline.Segment(1, NINE, None)
+    b = timeline.Segment(2, NINE + timedelta(minutes=30), NINE + timedelta(minutes=40))
+    day = timeline.build_day(DAY, [a, b], [])
+    assert [g.seconds for g in day.gaps] == [1800.0]
+
+
+def test_day_is_clipped_to_shanghai_midnight():
+    late = timeline.Segment(
+        1, datetime(2026, 11, 20, 15, 50, tzinfo=UTC), datetime(2026, 11, 20, 16, 20, tzinfo=UTC)
+    )
+    day = timeline.build_day(DAY, [late], [])
+    assert day.runs[0].end == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 24:00 in Shanghai
+    assert timeline.build_day(date(2026, 11, 21), [late], []).runs[0].start == datetime(
+        2026, 11, 20, 16, 0, tzinfo=UTC
+    )
+
+
+def test_svg_shows_the_gap_and_the_docking_offset():
+    dock = timeline.Docking(NINE + timedelta(hours=3), "中华中队工作站", 95.0)
+    day = timeline.build_day(DAY, [seg(1, 0, 10), seg(2, 70, 80)], [dock])
+    svg = timeline.render_svg(day, title="王五")
+    assert svg.startswith("<svg") and 'viewBox="0 0 1000 240"' in svg
+    assert 'class="gap gap-none" data-seconds="3600"' in svg
+    assert "无录像时段 1小时" in svg
+    assert "时钟快1分35秒" in svg
+    assert svg.count('class="run"') == 2
+
+
+def test_offset_text():
+    assert timeline.Docking(NINE, offset_seconds=-30).offset_text == "时钟慢30秒"
+    assert timeline.Docking(NINE, offset_seconds=0.2).offset_text == "时钟准确"
+    assert timeline.Docking(NINE).offset_text == "时钟偏差未测"
+
+
+@pytest.fixture
+def day_of_officer(settings, tmp_path, people, tree):
+    use_store(settings, tmp_path, "file")
+    officer = people["officer"]
+    recorder = recorder_for(officer, tree["squad1"], "A000001")
+    # 09:00–09:10 and 09:10–09:20 continuous, then nothing until 10:20–10:30.
+    recs = [
+        make_recording(officer=officer, recorder=recorder, start=NINE, seconds=600),
+        make_recording(
+            officer=officer, recorder=recorder, start=NINE + timedelta(minutes=10), seconds=600
+        ),
+        make_recording(
+            officer=officer, recorder=recorder, start=NINE + timedelta(minutes=80), seconds=600
+        ),
+    ]
+    return officer, recorder, recs
+
+
+@pytest.mark.django_db
+def test_officer_timeline_page_shows_the_gap(client, day_of_officer, people):
+    """C2.1: the hour without recording is on the page, with its length."""
+    officer, recorder, recs = day_of_officer
+    for viewer in ("officer", "squad_leader", "brigade_leader", "inspector"):
+        client.force_login(people[viewer])
+        response = client.get(
+            reverse("evidence:timeline_officer", args=[officer.pk, DAY.isoformat()])
+        )
+        assert response.status_code == 200, viewer
+        html = response.content.decode()
+        assert "无录像时段 1小时" in html
+        assert html.count('class="run"') == 2
+        assert "2026-11-19" in html and "2026-11-21" in html  # previous / next day
+        assert reverse("evidence:recording_detail", args=[recs[0].pk]) in html
+
+
+@pytest.mark.django_db
+def test_recorder_timeline_page(client, day_of_officer, people):
+    officer, recorder, recs = day_of_officer
+    client.force_login(people["squad_leader"])
+    url = reverse("evidence:timeline_recorder", args=[recorder.serial, DAY.isoformat()])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "无录像时段 1小时" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_timelines_outside_scope_are_404(client, day_of_officer, people):
+    officer, recorder, recs = day_of_officer
+    officer_url = reverse("evidence:timeline_officer", args=[officer.pk, DAY.isoformat()])
+    recorder_url = reverse("evidence:timeline_recorder", args=[recorder.serial, DAY.isoformat()])
+    for viewer in ("officer_b", "officer_other", "squad_admin"):
+        client.force_login(people[viewer])
+        assert client.get(officer_url).status_code == 404, viewer
+        assert client.get(recorder_url).status_code == 404, viewer
+    client.force_login(people["officer"])
+    bad = reverse("evidence:timeline_officer", args=[officer.pk, "2026-13-45"])
+    assert client.get(bad).status_code == 404
+    client.logout()
+    assert client.get(officer_url).status_code == 302

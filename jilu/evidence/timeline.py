@@ -1,0 +1,298 @@
+"""One day of recordings on a time axis, drawn as server-rendered SVG (C4.3, C2.1, C3.2).
+
+``build_day`` joins segments that follow each other without a gap into runs
+(a recorder splits one continuous recording into files), measures every gap
+between runs and names it: a short break (片段间断, the recording was
+interrupted, C4.3) or a period without any recording (无录像时段, C2.1). Both
+are drawn plainly with their length, together with each docking and the clock
+offset measured at it (C3.2). ``render_svg`` draws it with a ``viewBox`` so
+it scales to a phone screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Files whose end and the next file's start are this close are one recording
+# split by the recorder (segment roll-over takes well under a second).
+JOIN_TOLERANCE = timedelta(seconds=2)
+# A gap up to this long is an interrupted recording (片段间断); longer ones are
+# periods without any recording (无录像时段).
+BREAK_MAX = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Segment:
+    recording_id: int
+    start: datetime
+    end: datetime | None  # None: duration not known yet (not probed)
+    label: str = ""
+    kind: str = "video"
+    url: str = ""
+
+    @property
+    def shown_end(self) -> datetime:
+        return self.end or self.start
+
+
+@dataclass
+class Run:
+    """Segments that follow each other without a gap: one continuous recording."""
+
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def start(self) -> datetime:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> datetime:
+        return max(s.shown_end for s in self.segments)
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: datetime
+    end: datetime
+    kind: str  # "break" (片段间断) or "none" (无录像时段)
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def label(self) -> str:
+        return "片段间断" if self.kind == "break" else "无录像时段"
+
+    @property
+    def length_text(self) -> str:
+        return duration_text(self.seconds)
+
+
+@dataclass(frozen=True)
+class Docking:
+    at: datetime
+    station: str = ""
+    offset_seconds: float | None = None
+    url: str = ""
+
+    @property
+    def offset_text(self) -> str:
+        if self.offset_seconds is None:
+            return "时钟偏差未测"
+        sign = "快" if self.offset_seconds > 0 else "慢"
+        if abs(self.offset_seconds) < 0.5:
+            return "时钟准确"
+        return f"时钟{sign}{duration_text(abs(self.offset_seconds))}"
+
+
+@dataclass
+class Day:
+    day: date
+    window_start: datetime
+    window_end: datetime
+    runs: list[Run]
+    gaps: list[Gap]
+    dockings: list[Docking]
+    recorded_seconds: float = 0.0
+
+    @property
+    def gap_seconds(self) -> float:
+        return sum(g.seconds for g in self.gaps)
+
+
+def duration_text(seconds: float) -> str:
+    """``1小时5分``, ``3分20秒``, ``12秒``."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}小时{minutes}分" if minutes else f"{hours}小时"
+    if minutes:
+        return f"{minutes}分{secs}秒" if secs else f"{minutes}分"
+    return f"{secs}秒"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The Asia/Shanghai day as a UTC-aware half-open interval."""
+    start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def join_runs(segments: list[Segment], tolerance: timedelta = JOIN_TOLERANCE) -> list[Run]:
+    runs: list[Run] = []
+    for seg in sorted(segments, key=lambda s: (s.start, s.shown_end)):
+        if runs and seg.start <= runs[-1].end + tolerance:
+            runs[-1].segments.append(seg)
+        else:
+            runs.append(Run([seg]))
+    return runs
+
+
+def find_gaps(
+    runs: list[Run], *, tolerance: timedelta = JOIN_TOLERANCE, break_max: timedelta = BREAK_MAX
+) -> list[Gap]:
+    """Every gap between consecutive runs, longer than the joining tolerance."""
+    gaps = []
+    for before, after in zip(runs, runs[1:], strict=False):
+        if after.start - before.end > tolerance:
+            kind = "break" if after.start - before.end <= break_max else "none"
+            gaps.append(Gap(before.end, after.start, kind))
+    return gaps
+
+
+def build_day(day: date, segments: list[Segment], dockings: list[Docking]) -> Day:
+    """Runs, gaps and dockings of ``day`` (Asia/Shanghai), clipped to the day."""
+    lo, hi = day_bounds(day)
+    clipped = []
+    for seg in segments:
+        if seg.shown_end < lo or seg.start >= hi:
+            continue
+        end = min(seg.end, hi) if seg.end else None
+        clipped.append(
+            Segment(seg.recording_id, max(seg.start, lo), end, seg.label, seg.kind, seg.url)
+        )
+    runs = join_runs(clipped)
+    gaps = find_gaps(runs)
+    docks = sorted((d for d in dockings if lo <= d.at < hi), key=lambda d: d.at)
+    moments = [r.start for r in runs] + [r.end for r in runs] + [d.at for d in docks]
+    if moments:
+        # Whole hours around what happened, at least four hours wide.
+        first = min(moments).astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+        last = max(moments).astimezone(SHANGHAI)
+        last_hour = last.replace(minute=0, second=0, microsecond=0)
+        if last_hour < last:
+            last_hour += timedelta(hours=1)
+        if last_hour - first < timedelta(hours=4):
+            last_hour = first + timedelta(hours=4)
+        window_start = max(first.astimezone(UTC), lo)
+        window_end = min(last_hour.astimezone(UTC), hi)
+        if window_end - window_start < timedelta(hours=4):
+            window_start = max(lo, window_end - timedelta(hours=4))
+    else:
+        window_start, window_end = lo, hi
+    recorded = sum(
+        (s.end - s.start).total_seconds() for r in runs for s in r.segments if s.end is not None
+    )
+    return Day(day, window_start, window_end, runs, gaps, docks, recorded)
+
+
+# --- drawing ----------------------------------------------------------------
+
+WIDTH = 1000
+LEFT = 20
+RIGHT = 20
+AXIS_Y = 150
+BAR_Y = 70
+BAR_H = 50
+
+
+def _x(day: Day, at: datetime) -> float:
+    span = (day.window_end - day.window_start).total_seconds() or 1.0
+    frac = (at - day.window_start).total_seconds() / span
+    return round(LEFT + max(0.0, min(1.0, frac)) * (WIDTH - LEFT - RIGHT), 1)
+
+
+def _hm(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%H:%M")
+
+
+def _hms(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%H:%M:%S")
+
+
+def render_svg(day: Day, *, title: str = "") -> str:
+    """The day as an SVG element (responsive: ``viewBox`` and ``width=100%``)."""
+    height = 240
+    out: list[str] = []
+    add = out.append
+    add(
+        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}"'
+        f' width="100%" role="img" aria-labelledby="tl-title" preserveAspectRatio="xMidYMid meet"'
+        f' font-family="sans-serif">'
+    )
+    add(f'<title id="tl-title">{escape(title or day.day.isoformat())}</title>')
+    add(
+        '<defs><pattern id="tl-hatch" width="8" height="8" patternUnits="userSpaceOnUse"'
+        ' patternTransform="rotate(45)"><rect width="8" height="8" fill="#fde8e8"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#c62828" stroke-width="3"/></pattern></defs>'
+    )
+    # Axis with whole-hour ticks.
+    add(
+        f'<line x1="{LEFT}" y1="{AXIS_Y}" x2="{WIDTH - RIGHT}" y2="{AXIS_Y}"'
+        ' stroke="#555" stroke-width="2"/>'
+    )
+    tick = day.window_start.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+    if tick < day.window_start:
+        tick += timedelta(hours=1)
+    hours = (day.window_end - day.window_start).total_seconds() / 3600
+    step = timedelta(hours=1 if hours <= 12 else 2)
+    while tick <= day.window_end:
+        x = _x(day, tick)
+        add(f'<line x1="{x}" y1="{AXIS_Y}" x2="{x}" y2="{AXIS_Y + 10}" stroke="#555"/>')
+        add(
+            f'<text x="{x}" y="{AXIS_Y + 34}" font-size="22" text-anchor="middle"'
+            f' fill="#333">{tick.astimezone(SHANGHAI).strftime("%H:%M")}</text>'
+        )
+        tick += step
+    # Gaps first, so recordings draw over their edges.
+    for i, gap in enumerate(day.gaps):
+        x1, x2 = _x(day, gap.start), _x(day, gap.end)
+        w = max(2.0, round(x2 - x1, 1))
+        add(
+            f'<g class="gap gap-{gap.kind}" data-seconds="{int(gap.seconds)}">'
+            f"<title>{gap.label} {_hms(gap.start)}–{_hms(gap.end)}（{gap.length_text}）</title>"
+            f'<rect x="{x1}" y="{BAR_Y}" width="{w}" height="{BAR_H}" fill="url(#tl-hatch)"'
+            ' stroke="#c62828"/>'
+        )
+        label_y = BAR_Y - 12 - (i % 2) * 26
+        add(
+            f'<text x="{round((x1 + x2) / 2, 1)}" y="{label_y}" font-size="20"'
+            f' text-anchor="middle" fill="#c62828">{gap.label} {gap.length_text}</text></g>'
+        )
+    for run in day.runs:
+        x1, x2 = _x(day, run.start), _x(day, run.end)
+        add(f'<g class="run" data-start="{_hms(run.start)}" data-end="{_hms(run.end)}">')
+        add(
+            f'<rect x="{x1}" y="{BAR_Y}" width="{max(3.0, round(x2 - x1, 1))}" height="{BAR_H}"'
+            ' fill="#2e7d32" rx="3"/>'
+        )
+        for seg in run.segments:
+            sx1, sx2 = _x(day, seg.start), _x(day, seg.shown_end)
+            span = f"{_hms(seg.start)}–{_hms(seg.end)}" if seg.end else f"{_hms(seg.start)}起"
+            shape = (
+                f'<rect class="segment" x="{sx1}" y="{BAR_Y}" width="{max(3.0, round(sx2 - sx1, 1))}"'
+                f' height="{BAR_H}" fill="{"#2e7d32" if seg.end else "#f9a825"}"'
+                ' fill-opacity="0.001" stroke="#1b5e20" stroke-width="1"/>'
+            )
+            tip = f"<title>{escape(seg.label)} {span}</title>"
+            if seg.url:
+                add(f'<a href="{escape(seg.url)}">{tip}{shape}</a>')
+            else:
+                add(f"{tip}{shape}")
+        add("</g>")
+    for i, dock in enumerate(day.dockings):
+        x = _x(day, dock.at)
+        y = AXIS_Y + 48 + (i % 2) * 26
+        add(
+            f'<g class="docking"><title>对接 {_hms(dock.at)} {escape(dock.station)}'
+            f" {dock.offset_text}</title>"
+            f'<line x1="{x}" y1="{BAR_Y - 6}" x2="{x}" y2="{AXIS_Y}" stroke="#1565c0"'
+            ' stroke-width="3" stroke-dasharray="6 4"/>'
+            f'<polygon points="{x - 8},{BAR_Y - 16} {x + 8},{BAR_Y - 16} {x},{BAR_Y - 4}"'
+            ' fill="#1565c0"/>'
+            f'<text x="{x}" y="{y}" font-size="18" text-anchor="middle" fill="#1565c0">'
+            f"对接 {_hm(dock.at)} {dock.offset_text}</text></g>"
+        )
+    if not day.runs:
+        add(
+            f'<text x="{WIDTH / 2}" y="{BAR_Y + 34}" font-size="24" text-anchor="middle"'
+            ' fill="#c62828">当天没有录像</text>'
+        )
+    add("</svg>")
+    return "".join(out)

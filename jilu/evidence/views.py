@@ -1,0 +1,504 @@
+"""Pages for recordings: finding, watching, custody, day timelines and fixity alarms.
+
+Every recording is fetched through ``Recording.objects.restrict(user, "view")``;
+one outside the person's scope is a 404 and the refusal is written to the
+audit log, as is every view, play and download (C6.3, C6.5.7).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from jilu.audit.models import AuditEntry
+from jilu.devices.models import Recorder
+from jilu.evidence import fixity, playback, timeline
+from jilu.evidence.forms import AcknowledgeForm, RecordingFilterForm
+from jilu.evidence.models import Derivative, FixityAlarm, FixityCheck, MediaInfo, Recording
+from jilu.evidence.queries import (
+    INTEGRITY_BADGE,
+    CappedPaginator,
+    base_queryset,
+    filter_recordings,
+    media_of,
+)
+from jilu.ingest.models import DockingSession
+from jilu.middleware import keeps_session
+from jilu.org.models import Person
+from jilu.org.roles import UNIT_READERS, Role
+
+PAGE_SIZE = 50
+CUSTODY_LIMIT = 500
+PICTURE_KINDS = {
+    Derivative.Kind.POSTER,
+    Derivative.Kind.STRIP,
+    Derivative.Kind.WAVEFORM,
+    Derivative.Kind.PREVIEW,
+}
+
+ACTION_LABELS = {
+    "ingest.recording.create": _("入库：哈希核验一致，登记为声像记录"),
+    "ingest.recording.again": _("再次对接：相同字节，未重复登记"),
+    "ingest.quarantine.attribute": _("待处理文件归属确认"),
+    "evidence.recording.view": _("查看"),
+    "evidence.recording.play": _("播放"),
+    "evidence.recording.download": _("下载原始文件"),
+    "evidence.recording.refused": _("拒绝访问（超出权限范围）"),
+}
+
+
+def _querystring_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode() + "&" if query else ""
+
+
+def _get_recording(request: HttpRequest, pk: int, wanted: str, *, lean: bool = False) -> Recording:
+    """The recording if the person may see it; otherwise the refusal is audited and 404.
+
+    ``lean`` (serving bytes) fetches only what serving needs: every Range
+    request of a playing video comes through here.
+    """
+    qs = Recording.objects.restrict(request.user, "view")
+    if lean:
+        qs = qs.select_related("media").only(
+            "pk", "original_name", "sha256", "size", "kind", "media__integrity",
+            "media__browser_playable",
+        )  # fmt: skip
+    else:
+        qs = qs.select_related(
+            "officer", "officer__unit", "recorder", "recorder__unit", "media", "station",
+            "docking", "stored_object",
+        )  # fmt: skip
+    recording = qs.filter(pk=pk).first()
+    if recording is None:
+        playback.note_access(
+            actor=request.user,
+            recording_id=pk,
+            action="refused",
+            details={"wanted": wanted, "exists": Recording.objects.filter(pk=pk).exists()},
+        )
+        raise Http404(_("没有这条声像记录，或它不在你的权限范围内"))
+    return recording
+
+
+# --- finding ------------------------------------------------------------------
+
+
+@login_required
+def recording_list(request: HttpRequest) -> HttpResponse:
+    form = RecordingFilterForm(request.GET or None, user=request.user)
+    qs = filter_recordings(base_queryset(request.user), form.filters())
+    paginator = CappedPaginator(qs, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    rows = []
+    for rec in page_obj.object_list:
+        info = media_of(rec)
+        rows.append({"rec": rec, "media": info, "badge": INTEGRITY_BADGE.get(_integrity(info), "")})
+    return render(
+        request,
+        "evidence/recording_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page_obj": page_obj,
+            "capped": paginator.capped,
+            "cap": paginator.cap,
+            "querystring_without_page": _querystring_without_page(request),
+        },
+    )
+
+
+def _integrity(info: MediaInfo | None) -> str:
+    return info.integrity if info else MediaInfo.Integrity.PENDING
+
+
+# --- one recording ---------------------------------------------------------------
+
+
+def _custody(recording: Recording) -> list[dict[str, Any]]:
+    """Recorded, docked, verified, processed, each view/play/download: oldest first."""
+    events: list[dict[str, Any]] = []
+    if recording.name_start_local:
+        events.append(
+            {
+                "at": recording.started_at,
+                "what": _("开始录制"),
+                "who": recording.officer.name if recording.officer else "",
+                "detail": _("记录仪 %(serial)s，文件名时间 %(local)s，校正后 %(offset)s")
+                % {
+                    "serial": recording.recorder.serial,
+                    "local": recording.name_start_local.strftime("%Y-%m-%d %H:%M:%S"),
+                    "offset": timeline.Docking(
+                        recording.started_at, offset_seconds=recording.clock_offset_seconds
+                    ).offset_text,
+                },
+            }
+        )
+    docking = recording.docking
+    station = recording.station
+    events.append(
+        {
+            "at": recording.docked_at,
+            "what": _("对接采集"),
+            "who": (docking.user_name if docking and docking.user_name else "")
+            or (recording.officer.name if recording.officer else ""),
+            "detail": _("工作站：%(station)s") % {"station": station.name if station else "—"}
+            + (_("（超过24小时）") if not recording.collected_within_24h else ""),
+        }
+    )
+    for entry in (
+        AuditEntry.objects.filter(object_type="evidence.recording", object_id=str(recording.pk))
+        .order_by("-seq")
+        .only("at", "actor_label", "action", "details")[:CUSTODY_LIMIT]
+    ):
+        detail = ""
+        if entry.action == "evidence.recording.refused":
+            detail = _("请求：%(wanted)s") % {"wanted": entry.details.get("wanted", "")}
+        elif entry.action == "evidence.recording.play" and entry.details.get("derived"):
+            detail = _("播放的是派生播放副本")
+        events.append(
+            {
+                "at": entry.at,
+                "what": ACTION_LABELS.get(entry.action, entry.action),
+                "who": entry.actor_label,
+                "detail": detail,
+                "seq": entry.seq,
+            }
+        )
+    info = media_of(recording)
+    if info and info.probed_at:
+        events.append(
+            {
+                "at": info.probed_at,
+                "what": _("媒体检测"),
+                "who": _("系统"),
+                "detail": f"{info.get_integrity_display()} {info.integrity_reason}".strip(),
+            }
+        )
+    for check in FixityCheck.objects.filter(stored_object_id=recording.sha256).order_by(
+        "-checked_at"
+    )[:50]:
+        events.append(
+            {
+                "at": check.checked_at,
+                "what": _("固定性校验：一致") if check.ok else _("固定性校验：不一致"),
+                "who": _("系统"),
+                "detail": check.problem,
+            }
+        )
+    events.sort(key=lambda e: (e["at"], e.get("seq", 0)))
+    return events
+
+
+@never_cache
+@login_required
+def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    recording = _get_recording(request, pk, "view")
+    playback.note_access(actor=request.user, recording_id=recording.pk, action="view")
+    info = media_of(recording)
+    derivatives = {d.kind: d for d in recording.derivatives.select_related("stored_object")}
+    play_derived = _needs_playback_copy(info) and Derivative.Kind.PLAYBACK in derivatives
+    return render(
+        request,
+        "evidence/recording_detail.html",
+        {
+            "rec": recording,
+            "media": info,
+            "badge": INTEGRITY_BADGE.get(_integrity(info), ""),
+            "derivatives": list(derivatives.values()),
+            "poster": derivatives.get(Derivative.Kind.POSTER)
+            or derivatives.get(Derivative.Kind.PREVIEW),
+            "play_derived": play_derived,
+            "playable": recording.kind != Recording.Kind.VIDEO
+            or not _needs_playback_copy(info)
+            or play_derived,
+            "custody": _custody(recording),
+            "annotation": _annotation(recording),
+            "timeline_day": recording.started_at.astimezone(timeline.SHANGHAI).date().isoformat(),
+        },
+    )
+
+
+def _annotation(recording: Recording) -> Any:
+    """The activity and case the recording is tied to (C5.2), once annotated."""
+    from jilu.casework.models import Annotation
+
+    return Annotation.objects.select_related("activity", "case").filter(recording=recording).first()
+
+
+def _needs_playback_copy(info: MediaInfo | None) -> bool:
+    return bool(
+        info and info.integrity != MediaInfo.Integrity.PENDING and not info.browser_playable
+    )
+
+
+@login_required
+@keeps_session
+def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bytes the browser plays: the original, or the derived H.264 copy when
+    the original cannot be played (the original stays downloadable)."""
+    recording = _get_recording(request, pk, "play", lean=True)
+    info = media_of(recording)
+    derived = None
+    if _needs_playback_copy(info):
+        derived = (
+            recording.derivatives.filter(kind=Derivative.Kind.PLAYBACK)
+            .select_related("stored_object")
+            .first()
+        )
+    playback.note_access(
+        actor=request.user,
+        recording_id=recording.pk,
+        action="play",
+        details={"derived": bool(derived)},
+        dedupe=True,
+    )
+    if derived is not None:
+        return playback.serve_object(
+            request,
+            sha256=derived.stored_object_id,
+            size=derived.stored_object.size,
+            content_type=derived.content_type,
+            filename=f"{recording}.playback.mp4",
+        )
+    return playback.serve_object(
+        request,
+        sha256=recording.sha256,
+        size=recording.size,
+        content_type=playback.content_type_for(recording.original_name),
+        filename=str(recording),
+    )
+
+
+@login_required
+@keeps_session
+def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The original bytes as a file named as on the recorder."""
+    recording = _get_recording(request, pk, "download", lean=True)
+    playback.note_access(
+        actor=request.user,
+        recording_id=recording.pk,
+        action="download",
+        details={"sha256": recording.sha256},
+        dedupe=True,
+    )
+    return playback.serve_object(
+        request,
+        sha256=recording.sha256,
+        size=recording.size,
+        content_type=playback.content_type_for(recording.original_name),
+        filename=str(recording),
+        disposition="attachment",
+    )
+
+
+@login_required
+@keeps_session
+def recording_derived(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A derived picture (poster, strip, waveform, photo preview) of a visible recording."""
+    recording = _get_recording(request, pk, f"derived:{kind}", lean=True)
+    if kind not in PICTURE_KINDS:
+        raise Http404(_("没有这种派生文件"))
+    derived = recording.derivatives.filter(kind=kind).select_related("stored_object").first()
+    if derived is None:
+        raise Http404(_("这条记录还没有这种派生文件"))
+    return playback.serve_object(
+        request,
+        sha256=derived.stored_object_id,
+        size=derived.stored_object.size,
+        content_type=derived.content_type,
+        filename=f"{recording}.{kind}",
+    )
+
+
+# --- timelines -------------------------------------------------------------------
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Http404(_("日期格式应为 YYYY-MM-DD")) from None
+
+
+def _segments(recordings) -> list[timeline.Segment]:
+    return [
+        timeline.Segment(
+            recording_id=r.pk,
+            start=r.started_at,
+            end=r.ended_at,
+            label=str(r),
+            kind=r.kind,
+            url=reverse("evidence:recording_detail", args=[r.pk]),
+        )
+        for r in recordings
+    ]
+
+
+def _dockings(qs) -> list[timeline.Docking]:
+    return [
+        timeline.Docking(
+            at=d.started_at,
+            station=d.station.name if d.station_id else "",
+            offset_seconds=d.clock_offset_seconds,
+        )
+        for d in qs.select_related("station")
+    ]
+
+
+def _day_recordings(request: HttpRequest, day: date, **lookup: Any):
+    lo, hi = timeline.day_bounds(day)
+    return list(
+        Recording.objects.restrict(request.user, "view")
+        .filter(**lookup)
+        # A recording that began the evening before may reach into this day.
+        .filter(started_at__lt=hi, started_at__gte=lo - timedelta(hours=12))
+        .filter(Q(ended_at__isnull=True, started_at__gte=lo) | Q(ended_at__gte=lo))
+        .select_related("recorder")
+        .order_by("started_at")
+    )
+
+
+def _render_day(
+    request: HttpRequest, *, day: date, title: str, recordings, dockings, url_name: str, key: Any
+) -> HttpResponse:
+    built = timeline.build_day(day, _segments(recordings), dockings)
+    return render(
+        request,
+        "evidence/timeline.html",
+        {
+            "title": title,
+            "day": built,
+            "svg": timeline.render_svg(built, title=title),
+            "recordings": recordings,
+            "prev_url": reverse(url_name, args=[key, (day - timedelta(days=1)).isoformat()]),
+            "next_url": reverse(url_name, args=[key, (day + timedelta(days=1)).isoformat()]),
+            "recorded_text": timeline.duration_text(built.recorded_seconds),
+            "gap_text": timeline.duration_text(built.gap_seconds),
+        },
+    )
+
+
+def _may_see_person(user: Any, person: Person) -> bool:
+    if user.pk == person.pk:
+        return True
+    if not (user.is_superuser or user.has_role(Role.INSPECTOR, *UNIT_READERS)):
+        return False
+    return Person.objects.restrict(user, "view").filter(pk=person.pk).exists()
+
+
+@login_required
+def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
+    """An officer's day (C4.3, C2.1): recordings, gaps, dockings and clock offsets (C3.2)."""
+    the_day = _parse_day(day)
+    officer = Person.objects.filter(pk=pk).select_related("unit").first()
+    if officer is None or not _may_see_person(request.user, officer):
+        raise Http404(_("没有这名人员，或其不在你的权限范围内"))
+    recordings = _day_recordings(request, the_day, officer=officer)
+    lo, hi = timeline.day_bounds(the_day)
+    serials = {r.recorder_id for r in recordings}
+    docks = DockingSession.objects.filter(started_at__gte=lo, started_at__lt=hi).filter(
+        Q(holder=officer) | Q(recorder_id__in=serials)
+    )
+    return _render_day(
+        request,
+        day=the_day,
+        title=_("%(name)s 的 %(day)s") % {"name": officer.name, "day": the_day.isoformat()},
+        recordings=recordings,
+        dockings=_dockings(docks),
+        url_name="evidence:timeline_officer",
+        key=officer.pk,
+    )
+
+
+@login_required
+def timeline_recorder(request: HttpRequest, serial: str, day: str) -> HttpResponse:
+    the_day = _parse_day(day)
+    recorder = Recorder.objects.restrict(request.user, "view").filter(serial=serial.upper()).first()
+    if recorder is None:
+        raise Http404(_("没有这台记录仪，或它不在你的管辖范围内"))
+    recordings = _day_recordings(request, the_day, recorder=recorder)
+    lo, hi = timeline.day_bounds(the_day)
+    docks = DockingSession.objects.filter(recorder=recorder, started_at__gte=lo, started_at__lt=hi)
+    return _render_day(
+        request,
+        day=the_day,
+        title=_("记录仪 %(serial)s 的 %(day)s")
+        % {"serial": recorder.serial, "day": the_day.isoformat()},
+        recordings=recordings,
+        dockings=_dockings(docks),
+        url_name="evidence:timeline_recorder",
+        key=recorder.serial,
+    )
+
+
+# --- fixity alarms ------------------------------------------------------------------
+
+
+def _require_alarm_reader(request: HttpRequest) -> None:
+    if not fixity.may_read_alarms(request.user):
+        raise PermissionDenied(_("只有系统管理员和督察可以查看固定性告警"))
+
+
+@login_required
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    """Altered or missing stored objects (C6.5.3, C6.5.4), open ones first."""
+    _require_alarm_reader(request)
+    show = request.GET.get("show", "open")
+    alarms = FixityAlarm.objects.select_related("stored_object", "acknowledged_by", "fixity_check")
+    if show != "all":
+        alarms = alarms.filter(acknowledged_at__isnull=True)
+    paginator = CappedPaginator(alarms.order_by("-raised_at", "-pk"), PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    keys = [a.stored_object_id for a in page_obj.object_list]
+    recs: dict[str, list[Recording]] = {}
+    for rec in Recording.objects.filter(sha256__in=keys).select_related("recorder", "officer"):
+        recs.setdefault(rec.sha256, []).append(rec)
+    rows = [{"alarm": a, "recordings": recs.get(a.stored_object_id, [])} for a in page_obj]
+    return render(
+        request,
+        "evidence/alarm_list.html",
+        {
+            "rows": rows,
+            "page_obj": page_obj,
+            "show": show,
+            "form": AcknowledgeForm(),
+            "open_count": fixity.open_alarms().count(),
+            "period_days": fixity.period_days(),
+            "querystring_without_page": _querystring_without_page(request),
+        },
+    )
+
+
+@require_POST
+@login_required
+def alarm_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_alarm_reader(request)
+    alarm = FixityAlarm.objects.filter(pk=pk).first()
+    if alarm is None:
+        raise Http404(_("没有这条告警"))
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            fixity.acknowledge_alarm(
+                actor=request.user, alarm=alarm, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已确认告警，处理情况已记入审计日志"))
+    else:
+        messages.error(request, _("请写明处理情况后再确认"))
+    return redirect("evidence:alarm_list")
