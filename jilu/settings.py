@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "jilu.evidence",
     "jilu.ingest",
     "jilu.casework",
+    "jilu.transfer",
 ]
 
 MIDDLEWARE = [

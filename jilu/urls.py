@@ -17,6 +17,7 @@ urlpatterns = [
     path("recordings/", include("jilu.evidence.urls")),
     path("casework/docs/", include("jilu.casework.urls_documents")),
     path("casework/", include("jilu.casework.urls")),
+    path("transfer/", include("jilu.transfer.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

@@ -56,6 +56,11 @@ CASE_TRANSITIONS = {
     Case.Status.CLOSED: set(),
 }
 
+# C5.5: a case reaches legal only by handing over a package, and comes back
+# only by the reviewer's decision (jilu.transfer.actions); by hand a handler may
+# only close a case that is open or reviewed.
+MANUAL_STATUSES = frozenset({Case.Status.CLOSED})
+
 ACTIVITY_FIELDS = (
     "kind",
     "category",

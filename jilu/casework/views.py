@@ -605,7 +605,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_statuses": [
                 (s, Case.Status(s).label)
                 for s in Case.Status.values
-                if s in actions.CASE_TRANSITIONS[case.status]
+                if s in actions.CASE_TRANSITIONS[case.status] and s in actions.MANUAL_STATUSES
             ],
         },
     )
@@ -625,6 +625,14 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if not form.is_valid():
         return _back_to_case(request, case, ValidationError(_("请选择新状态")))
+    if form.cleaned_data["status"] not in actions.MANUAL_STATUSES:
+        return _back_to_case(
+            request,
+            case,
+            ValidationError(
+                _("移送法制部门和审核结论只能通过“光盘包与移送”和法制审核办理（C5.5）")
+            ),
+        )
     try:
         actions.set_case_status(
             actor=request.user,

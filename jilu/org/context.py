@@ -51,6 +51,7 @@ NAV = [
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (_("数据采集"), "ingest:workstation", ()),
+    (_("法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
     (
         _("权责清单"),
         "casework:power_list",

@@ -216,10 +216,15 @@ def test_case_pages(client, people, tree, make_activity, make_recording):
     # The officer of the activity sees the case but cannot change it.
     officer = _client(client, people["officer"])
     assert officer.get(reverse("casework:case_detail", args=[case.pk])).status_code == 200
-    assert officer.post(status, {"status": "transferred"}).status_code == 403
-    assert c.post(status, {"status": "transferred"}).status_code == 302
+    assert officer.post(status, {"status": "closed"}).status_code == 403
+    # C5.5: a case goes to legal only by handing over its package, never by hand.
+    response = c.post(status, {"status": "transferred"}, follow=True)
+    assert "只能通过" in response.content.decode()
     case.refresh_from_db()
-    assert case.status == "transferred"
+    assert case.status == "open"
+    assert c.post(status, {"status": "closed"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "closed"
     assert (
         _client(client, people["squad_admin"])
         .get(reverse("casework:case_detail", args=[case.pk]))

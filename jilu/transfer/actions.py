@@ -1,0 +1,339 @@
+"""Every state change of packages, hand-overs and legal reviews: atomic, audited.
+
+C5.5: the handling unit burns the case's full-process record to disc and
+sends it with the AV record list (A2, C5.4) to the legal department, whose
+reviewers check completeness and conformity against the list. A transferred
+case is read-only for its handlers (``queries.case_is_locked``) until the
+reviewer returns it; a new package version never replaces an older one. The
+package check re-hashes every file against the manifest (C6.5.3).
+
+Access (who may call which action on which object) is decided by the caller
+through ``restrict()``; the rules here are those of the work itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from jilu.audit.chain import record
+from jilu.casework.actions import set_case_status
+from jilu.casework.models import Case
+from jilu.casework.queries import case_recordings
+from jilu.transfer.models import (
+    DiscType,
+    Package,
+    Review,
+    RowMark,
+    Transfer,
+    Verification,
+)
+from jilu.transfer.verify import Report
+
+# A package may be (re)built while the case is open, or transferred/reviewed
+# (a new version is the only way anything changes then); never once closed.
+BUILDABLE = {Case.Status.OPEN, Case.Status.TRANSFERRED, Case.Status.REVIEWED}
+
+
+def _locked_case(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+@transaction.atomic
+def request_package(*, actor: Any, case: Case, disc: str = DiscType.DVD) -> Package:
+    """Queue a new version of the case's disc package (built in the background)."""
+    case = _locked_case(case)
+    if disc not in DiscType.values:
+        raise ValidationError(f"不支持的光盘类型“{disc}”：请选择 DVD、DVD DL 或 BD")
+    if case.status not in BUILDABLE:
+        raise ValidationError(f"案件已“{case.get_status_display()}”，不能再制作光盘包")
+    if not case_recordings(case):
+        raise ValidationError("案件还没有登记任何声像记录（C5.4）：请先把记录关联到本案件")
+    if case.packages.filter(state__in=[Package.State.QUEUED, Package.State.BUILDING]).exists():
+        raise ValidationError("已有一个版本正在制作：请等它完成后再制作新版本")
+    version = (case.packages.aggregate(m=Max("version"))["m"] or 0) + 1
+    package = Package.objects.create(
+        case=case,
+        version=version,
+        disc=disc,
+        created_by=actor if hasattr(actor, "pk") else None,
+        message="排队等待制作",
+    )
+    record(
+        "transfer.package.request",
+        actor=actor,
+        obj=package,
+        details={"case": case.number, "version": version, "disc": disc},
+    )
+    from jilu.transfer.tasks import enqueue_build
+
+    enqueue_build(package.pk)
+    return package
+
+
+def note_progress(package_id: int, done: int, total: int, message: str) -> None:
+    """Progress of a running build (not audited: it is not a decision)."""
+    Package.objects.filter(pk=package_id).update(
+        done_bytes=done, total_bytes=total, message=message[:300]
+    )
+
+
+@transaction.atomic
+def start_build(*, actor: Any, package: Package, out_dir: str) -> Package:
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    package.state = Package.State.BUILDING
+    package.started_at = timezone.now()
+    package.out_dir = out_dir
+    package.attempts += 1
+    package.error = ""
+    package.message = "开始制作"
+    package.save()
+    record(
+        "transfer.package.start",
+        actor=actor,
+        obj=package,
+        details={"attempt": package.attempts, "out_dir": out_dir},
+    )
+    return package
+
+
+@transaction.atomic
+def finish_build(
+    *, actor: Any, package: Package, manifest_sha256: str, discs: list[dict[str, Any]]
+) -> Package:
+    """The build succeeded: the package is ready with its discs (each a dict of Disc fields)."""
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    package.discs.all().delete()
+    for d in discs:
+        package.discs.create(**d)
+    package.state = Package.State.READY
+    package.manifest_sha256 = manifest_sha256
+    package.file_count = sum(d.get("file_count", 0) for d in discs)
+    package.finished_at = timezone.now()
+    package.message = "制作完成"
+    package.done_bytes = package.total_bytes or package.done_bytes
+    package.save()
+    record(
+        "transfer.package.ready",
+        actor=actor,
+        obj=package,
+        details={
+            "manifest_sha256": manifest_sha256,
+            "discs": [
+                {"number": d["number"], "manifest_sha256": d.get("manifest_sha256", "")}
+                for d in discs
+            ],
+        },
+    )
+    return package
+
+
+@transaction.atomic
+def fail_build(*, actor: Any, package: Package, error: str, retry: bool = False) -> Package:
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    package.error = error[:2000]
+    if retry:
+        package.state = Package.State.QUEUED
+        package.message = "制作中断，稍后自动重试"
+    else:
+        package.state = Package.State.FAILED
+        package.message = "制作失败"
+        package.finished_at = timezone.now()
+    package.save()
+    record(
+        "transfer.package.failed",
+        actor=actor,
+        obj=package,
+        details={"error": error[:500], "retry": retry, "attempt": package.attempts},
+    )
+    return package
+
+
+@transaction.atomic
+def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
+    """移送法制审核: hand the package (by its manifest hash) to legal (C5.5)."""
+    case = _locked_case(package.case)
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    if package.state != Package.State.READY:
+        raise ValidationError("光盘包尚未制作完成，不能移送")
+    newest = case.packages.aggregate(m=Max("version"))["m"]
+    if package.version != newest:
+        raise ValidationError(
+            f"第 {package.version} 版不是最新版本（最新为第 {newest} 版）：请移送最新版本"
+        )
+    if case.status != Case.Status.OPEN:
+        raise ValidationError(f"案件已“{case.get_status_display()}”，不能再次移送")
+    set_case_status(actor=actor, case=case, status=Case.Status.TRANSFERRED, note=note)
+    transfer = Transfer.objects.create(
+        case=case,
+        package=package,
+        manifest_sha256=package.manifest_sha256,
+        note=note.strip()[:300],
+        transferred_by=actor,
+    )
+    Review.objects.create(transfer=transfer)
+    record(
+        "transfer.case.transfer",
+        actor=actor,
+        obj=transfer,
+        details={
+            "case": case.number,
+            "version": package.version,
+            "manifest_sha256": package.manifest_sha256,
+            "discs": list(package.discs.values_list("number", "manifest_sha256")),
+        },
+    )
+    return transfer
+
+
+def _pending(review: Review) -> Review:
+    review = Review.objects.select_for_update().select_related("transfer").get(pk=review.pk)
+    if review.decision != Review.Decision.PENDING:
+        raise ValidationError(f"审核已结束（{review.get_decision_display()}），不能再修改")
+    return review
+
+
+@transaction.atomic
+def record_verification(
+    *, actor: Any, package: Package, report: Report, review: Review | None = None
+) -> Verification:
+    """Keep the result of a package check (C6.5.3), naming every file that failed."""
+    if review is not None:
+        review = Review.objects.select_related("transfer").get(pk=review.pk)
+    verification = Verification.objects.create(
+        package=package,
+        review=review,
+        source=report.source,
+        source_name=report.source_name[:500],
+        ok=report.ok,
+        checked_files=report.checked_files,
+        checked_bytes=report.checked_bytes,
+        missing=report.missing,
+        extra=report.extra,
+        altered=[
+            {"path": f.path, "reason": f.reason} for f in report.files if f.status == "altered"
+        ]
+        or [{"path": p, "reason": ""} for p in report.altered],
+        problems=report.problems,
+        passed=[f.path for f in report.files if f.status == "ok"],
+        checked_by=actor if hasattr(actor, "pk") else None,
+    )
+    record(
+        "transfer.package.verify",
+        actor=actor,
+        obj=verification,
+        details={
+            "package": package.pk,
+            "source": report.source,
+            "ok": report.ok,
+            "manifest_sha256": report.manifest_sha256,
+            "missing": report.missing,
+            "extra": report.extra,
+            "altered": report.altered,
+            "problems": report.problems,
+        },
+    )
+    return verification
+
+
+@transaction.atomic
+def mark_row(
+    *, actor: Any, review: Review, list_no: int, verdict: str, reason: str = ""
+) -> RowMark:
+    """The reviewer's mark on one record-list row (C5.4): ok, or a problem with its reason."""
+    review = _pending(review)
+    reason = reason.strip()
+    if verdict not in RowMark.Verdict.values:
+        raise ValidationError("请选择“无误”或“有问题”")
+    if verdict == RowMark.Verdict.PROBLEM and not reason:
+        raise ValidationError(f"序号 {list_no}：标为“有问题”时请写明原因")
+    rows = {r.list_no: r for r in case_recordings(review.transfer.case)}
+    row = rows.get(list_no)
+    if row is None:
+        raise ValidationError(f"清单中没有序号 {list_no}")
+    mark, _ = RowMark.objects.update_or_create(
+        review=review,
+        list_no=list_no,
+        defaults={
+            "recording": row.recording,
+            "file_name": row.file_name,
+            "verdict": verdict,
+            "reason": reason if verdict == RowMark.Verdict.PROBLEM else "",
+            "marked_by": actor,
+        },
+    )
+    if review.reviewer_id is None:
+        review.reviewer = actor
+        review.save(update_fields=["reviewer"])
+    record(
+        "transfer.review.mark",
+        actor=actor,
+        obj=review,
+        details={"list_no": list_no, "verdict": verdict, "reason": mark.reason},
+    )
+    return mark
+
+
+@transaction.atomic
+def decide(*, actor: Any, review: Review, decision: str, note: str = "") -> Review:
+    """Accept the transfer, or return it to the handler with reasons per row."""
+    review = _pending(review)
+    note = note.strip()
+    marks = list(review.marks.all())
+    problems = [m for m in marks if m.verdict == RowMark.Verdict.PROBLEM]
+    if decision == Review.Decision.ACCEPTED:
+        listed = {r.list_no for r in case_recordings(review.transfer.case)}
+        unmarked = sorted(listed - {m.list_no for m in marks})
+        if problems:
+            raise ValidationError("有标为“有问题”的记录，不能审核通过：请退回补正")
+        if unmarked:
+            raise ValidationError(
+                "还有未逐项核对的记录（序号 " + "、".join(map(str, unmarked)) + "）"
+            )
+        checked = review.verifications.order_by("-checked_at").first()
+        if checked is None or not checked.ok:
+            raise ValidationError("光盘包还没有通过完整性核验：请先核验")
+        status = Case.Status.REVIEWED
+    elif decision == Review.Decision.RETURNED:
+        if not problems and not note:
+            raise ValidationError("退回时请至少对一条记录写明问题，或填写退回意见")
+        status = Case.Status.OPEN
+    else:
+        raise ValidationError("请选择“审核通过”或“退回补正”")
+    review.decision = decision
+    review.note = note
+    review.reviewer = actor
+    review.decided_at = timezone.now()
+    review.save()
+    set_case_status(actor=actor, case=review.transfer.case, status=status, note=f"法制审核：{note}")
+    record(
+        "transfer.review.decide",
+        actor=actor,
+        obj=review,
+        details={
+            "decision": decision,
+            "note": note,
+            "manifest_sha256": review.transfer.manifest_sha256,
+            "problems": [{"list_no": m.list_no, "reason": m.reason} for m in problems],
+        },
+    )
+    return review
+
+
+@transaction.atomic
+def note_disc_download(*, actor: Any, disc: Any) -> None:
+    """A disc image holds copies of recordings: every download is audited."""
+    record(
+        "transfer.disc.download",
+        actor=actor,
+        obj=disc.package,
+        details={
+            "disc": disc.number,
+            "iso_sha256": disc.iso_sha256,
+            "manifest_sha256": disc.manifest_sha256,
+        },
+    )

@@ -1,0 +1,270 @@
+"""Case disc packages, their hand-over to legal and the legal review (C5.5, A2).
+
+A *package* is one version of a case's disc set (built in the background by
+``jilu.transfer.builder``); a new version never replaces an older one. A
+*transfer* records who handed which package (named by the SHA-256 of its
+manifest) to the legal department and when. A *review* is the legal
+reviewer's work on one transfer: a mark per record-list row (C5.4), the
+package checks (every file re-hashed against the manifest, C6.5.3) and the
+decision, accepted or returned with reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jilu.casework.models import Case
+from jilu.org import access
+from jilu.org.access import RestrictedQuerySet
+from jilu.org.roles import Role
+
+# Who builds and transfers packages (as for cases: those who edit them).
+PACKAGE_MAKERS = frozenset({Role.ADMIN, Role.CASE_HANDLER, Role.SQUAD_LEADER, Role.BRIGADE_LEADER})
+# Who reviews transferred packages (案审人员, C5.5).
+REVIEWERS = frozenset({Role.LEGAL_REVIEWER, Role.ADMIN})
+
+
+class DiscType(models.TextChoices):
+    DVD = "dvd", "DVD（4.7 GB）"
+    DVD_DL = "dvd-dl", "DVD DL（8.5 GB）"
+    BD = "bd", "BD（25 GB）"
+
+
+def _case_scope(user: Any, action: str, field: str = "case") -> Q | None:
+    """Rows of cases the user may see (``view``) or change (other actions)."""
+    cases = Case.objects.restrict(user, access.VIEW if action == access.VIEW else access.CHANGE)
+    return Q(**{f"{field}__in": cases.values("pk")})
+
+
+def _review_scope(user: Any, action: str, field: str) -> Q | None:
+    """Legal reviewers (and administrators) act on the cases of their unit subtree."""
+    return access.role_scope(user, action, read_roles=REVIEWERS, write_roles=REVIEWERS, field=field)
+
+
+class Package(models.Model):
+    """One version of a case's disc package."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        BUILDING = "building", "正在制作"
+        READY = "ready", "已完成"
+        FAILED = "failed", "制作失败"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="packages")
+    version = models.PositiveIntegerField("版本")
+    disc = models.CharField("光盘类型", max_length=8, choices=DiscType.choices)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
+    done_bytes = models.BigIntegerField("已处理字节", default=0)
+    total_bytes = models.BigIntegerField("总字节", default=0)
+    message = models.CharField("进度说明", max_length=300, blank=True)
+    error = models.TextField("错误", blank=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    out_dir = models.CharField("输出目录", max_length=500, blank=True)
+    manifest_sha256 = models.CharField("清单文件 SHA-256", max_length=64, blank=True)
+    file_count = models.PositiveIntegerField("文件数", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "-version"]
+        verbose_name = "光盘包"
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="transfer_package_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} v{self.version}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_bytes:
+            return 100 if self.state == self.State.READY else 0
+        return min(100, round(100 * self.done_bytes / self.total_bytes))
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = _case_scope(user, action)
+        if action == access.VIEW:
+            review = _review_scope(user, action, "case__unit")
+            if review is not None:
+                q = q | review if review else access.ALL
+        return q
+
+
+class Disc(models.Model):
+    """One disc of a package: its ISO image and label (disc n of m)."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="discs")
+    number = models.PositiveIntegerField("盘号")
+    count = models.PositiveIntegerField("总盘数")
+    bag_dir = models.CharField("BagIt 目录", max_length=500, blank=True)
+    iso_path = models.CharField("ISO 镜像", max_length=500, blank=True)
+    iso_size = models.BigIntegerField("镜像大小", default=0)
+    iso_sha256 = models.CharField("镜像 SHA-256", max_length=64, blank=True)
+    manifest_sha256 = models.CharField("本盘清单 SHA-256", max_length=64, blank=True)
+    file_count = models.PositiveIntegerField("文件数", default=0)
+    payload_bytes = models.BigIntegerField("内容字节", default=0)
+    label_text = models.TextField("标签", blank=True)
+
+    class Meta:
+        ordering = ["package", "number"]
+        verbose_name = "光盘"
+        constraints = [
+            models.UniqueConstraint(fields=["package", "number"], name="transfer_disc_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package} {self.number}/{self.count}"
+
+
+class Transfer(models.Model):
+    """移送: who handed which package (by manifest hash) to legal, and when (C5.5)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="transfers")
+    manifest_sha256 = models.CharField("清单文件 SHA-256", max_length=64)
+    note = models.CharField("说明", max_length=300, blank=True)
+    transferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    transferred_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-transferred_at"]
+        verbose_name = "移送记录"
+
+    def __str__(self) -> str:
+        return f"{self.case.number} v{self.package.version}"
+
+    @property
+    def decided(self) -> bool:
+        return hasattr(self, "review") and self.review.decision != Review.Decision.PENDING
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        q = _case_scope(user, access.VIEW)
+        review = _review_scope(user, access.VIEW, "case__unit")
+        if review is not None:
+            q = q | review if review else access.ALL
+        return q if action == access.VIEW else _case_scope(user, action)
+
+
+class Review(models.Model):
+    """法制审核 of one transfer."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "审核中"
+        ACCEPTED = "accepted", "审核通过"
+        RETURNED = "returned", "退回补正"
+
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(
+        "审核结论", max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    note = models.TextField("审核意见", blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "法制审核"
+
+    def __str__(self) -> str:
+        return f"{self.transfer} {self.get_decision_display()}"
+
+    @classmethod
+    def access_q(cls, user: Any, action: str) -> Q | None:
+        review = _review_scope(user, action, "transfer__case__unit")
+        if action != access.VIEW:
+            return review
+        q = _case_scope(user, action, "transfer__case")
+        if review is not None:
+            q = q | review if review else access.ALL
+        return q
+
+
+class RowMark(models.Model):
+    """The reviewer's mark on one record-list row (C5.4): ok, or a problem with its reason."""
+
+    class Verdict(models.TextChoices):
+        OK = "ok", "无误"
+        PROBLEM = "problem", "有问题"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="marks")
+    list_no = models.PositiveIntegerField("序号")
+    recording = models.ForeignKey(
+        "evidence.Recording", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField("文件名", max_length=500, blank=True)
+    verdict = models.CharField("结论", max_length=10, choices=Verdict.choices)
+    reason = models.TextField("原因", blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["review", "list_no"]
+        verbose_name = "清单逐项审核"
+        constraints = [
+            models.UniqueConstraint(fields=["review", "list_no"], name="transfer_rowmark_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_no} {self.get_verdict_display()}"
+
+
+class Verification(models.Model):
+    """One check of a package: every file re-hashed against the manifest (C6.5.3)."""
+
+    class Source(models.TextChoices):
+        ORIGINALS = "originals", "对照存储原件"
+        ISO = "iso", "上传的光盘镜像"
+        DIRECTORY = "directory", "挂载或解压的目录"
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="verifications")
+    review = models.ForeignKey(
+        Review, on_delete=models.PROTECT, null=True, blank=True, related_name="verifications"
+    )
+    source = models.CharField("核验对象", max_length=10, choices=Source.choices)
+    source_name = models.CharField("文件或目录", max_length=500, blank=True)
+    ok = models.BooleanField("一致")
+    checked_files = models.PositiveIntegerField("核验文件数", default=0)
+    checked_bytes = models.BigIntegerField("核验字节", default=0)
+    missing = models.JSONField("缺少的文件", default=list)
+    extra = models.JSONField("多出的文件", default=list)
+    altered = models.JSONField("被改动的文件", default=list)
+    problems = models.JSONField("其他问题", default=list)
+    passed = models.JSONField("核验一致的文件", default=list)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        verbose_name = "光盘包核验"
+
+    def __str__(self) -> str:
+        return f"{self.package} {self.get_source_display()} {'一致' if self.ok else '不一致'}"

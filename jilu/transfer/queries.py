@@ -1,0 +1,110 @@
+"""Read-only questions about packages, hand-overs and reviews, for views, the API and other apps.
+
+``case_is_locked(case)`` is what casework asks before any change to a case,
+its activities or its annotations: a case handed to legal (C5.5) is
+read-only for its handlers until the reviewer returns it; only a new package
+version can be made meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from jilu.casework.models import Case
+from jilu.casework.recordlist import Row
+from jilu.casework.recordlist import build as build_record_list
+from jilu.transfer.models import REVIEWERS, Package, Review, RowMark, Transfer
+
+
+def case_is_locked(case: Case) -> bool:
+    """True while the case's newest hand-over is with legal or was accepted (C5.5)."""
+    latest = (
+        Transfer.objects.filter(case_id=case.pk)
+        .select_related("review")
+        .order_by("-transferred_at", "-pk")
+        .first()
+    )
+    if latest is None:
+        return case.status not in (Case.Status.OPEN,)
+    review = getattr(latest, "review", None)
+    return review is None or review.decision != Review.Decision.RETURNED
+
+
+def packages_of(case: Case) -> QuerySet[Package]:
+    return case.packages.prefetch_related("discs").select_related("created_by")
+
+
+def latest_transfer(case: Case) -> Transfer | None:
+    return (
+        Transfer.objects.filter(case_id=case.pk)
+        .select_related("package", "transferred_by", "review", "review__reviewer")
+        .order_by("-transferred_at", "-pk")
+        .first()
+    )
+
+
+def is_reviewer(user: Any) -> bool:
+    return bool(user.is_superuser or user.has_role(*REVIEWERS))
+
+
+def review_queue(user: Any, *, pending_only: bool = True) -> QuerySet[Review]:
+    """The reviewer's queue: transfers of cases in their unit subtree."""
+    qs = Review.objects.restrict(user, "change").select_related(
+        "transfer",
+        "transfer__case",
+        "transfer__case__unit",
+        "transfer__case__handler",
+        "transfer__package",
+        "transfer__transferred_by",
+        "reviewer",
+    )
+    if pending_only:
+        qs = qs.filter(decision=Review.Decision.PENDING)
+    return qs.order_by("transfer__transferred_at")
+
+
+@dataclass
+class ReviewRow:
+    """One record-list row (C5.4, A2) on the review page, with the reviewer's mark."""
+
+    row: Row
+    mark: RowMark | None
+    coverage_gaps: list[str] = field(default_factory=list)
+    check: Any = None  # verify.FileResult of the latest check, when there is one
+
+
+def review_rows(review: Review, check_files: dict[int, Any] | None = None) -> list[ReviewRow]:
+    from django.utils import timezone
+
+    from jilu.casework.coverage import activity_coverage
+    from jilu.casework.models import Annotation
+
+    case = review.transfer.case
+    record_list = build_record_list(case)
+    marks = {m.list_no: m for m in review.marks.all()}
+    annotations = {a.pk: a for a in Annotation.objects.filter(case=case).select_related("activity")}
+    gaps_by_activity: dict[int, list[str]] = {}
+    out = []
+    for row in record_list.rows:
+        ann = annotations.get(row.annotation_id)
+        gaps: list[str] = []
+        if ann is not None and ann.activity_id:
+            if ann.activity_id not in gaps_by_activity:
+                cov = activity_coverage(ann.activity)
+                gaps_by_activity[ann.activity_id] = [
+                    f"{timezone.localtime(a):%H:%M:%S}–{timezone.localtime(b):%H:%M:%S}"
+                    for a, b in cov.gaps
+                ]
+            gaps = gaps_by_activity[ann.activity_id]
+        out.append(
+            ReviewRow(
+                row=row,
+                mark=marks.get(row.no),
+                coverage_gaps=gaps,
+                check=(check_files or {}).get(row.no),
+            )
+        )
+    return out
