@@ -68,6 +68,9 @@ format:
 
 bench: install
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/media_probe.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
