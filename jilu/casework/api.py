@@ -14,7 +14,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from jilu.casework import actions, queries
+from jilu.casework import actions, queries, recordlist
+from jilu.casework import views_documents as documents
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import units_for
 from jilu.casework.models import (
@@ -569,3 +570,30 @@ def get_case(request: HttpRequest, case_id: int):
     """One case with its activities in order and its recordings in list order (C5.4)."""
     user = _person(request)
     return _case(user, case_id)
+
+
+# --- the AV record list (A2) ------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/record-list", response={200: dict, 404: Error})
+def record_list(request: HttpRequest, case_id: int):
+    """The case's AV record list (行政执法音像记录事项清单, A2): the same cells as the
+    printed list, with 记录保存情况 per row."""
+    case = _case(_person(request), case_id)
+    return recordlist.to_json(recordlist.build(case))
+
+
+@router.get("/cases/{case_id}/record-list.pdf", response={404: Error})
+def record_list_pdf(request: HttpRequest, case_id: int):
+    """The record list as the A4 landscape PDF printed into the case file (C5.4)."""
+    case = _case(_person(request), case_id)
+    body = recordlist.render_pdf(recordlist.build(case))
+    return documents.download(body, documents.PDF, documents.list_file_name(case, "pdf"))
+
+
+@router.get("/cases/{case_id}/record-list.xlsx", response={404: Error})
+def record_list_xlsx(request: HttpRequest, case_id: int):
+    """The record list as XLSX with the attachment's columns."""
+    case = _case(_person(request), case_id)
+    body = recordlist.render_xlsx(recordlist.build(case))
+    return documents.download(body, documents.XLSX, documents.list_file_name(case, "xlsx"))

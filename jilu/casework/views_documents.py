@@ -59,7 +59,7 @@ def _activity(request: HttpRequest, pk: int) -> Activity:
     return activity
 
 
-def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
+def download(body: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Content-Length"] = str(len(body))
@@ -67,7 +67,7 @@ def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def _list_file_name(case: Case, ext: str) -> str:
+def list_file_name(case: Case, ext: str) -> str:
     return f"{recordlist.TITLE}_{naming.clean(case.number)}.{ext}"
 
 
@@ -126,7 +126,7 @@ def record_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     started = time.perf_counter()
     body = recordlist.render_pdf(recordlist.build(case))
-    response = _download(body, PDF, _list_file_name(case, "pdf"))
+    response = download(body, PDF, list_file_name(case, "pdf"))
     response["Server-Timing"] = f"pdf;dur={(time.perf_counter() - started) * 1000:.0f}"
     return response
 
@@ -136,7 +136,7 @@ def record_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def record_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     body = recordlist.render_xlsx(recordlist.build(case))
-    return _download(body, XLSX, _list_file_name(case, "xlsx"))
+    return download(body, XLSX, list_file_name(case, "xlsx"))
 
 
 # --- opening scripts (A1) ------------------------------------------------------
@@ -198,4 +198,4 @@ def script_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     context = _script_context(request, activity)
     html = render_to_string("casework/script_card.html", {**context, "pdf": True}, request)
     body = HTML(string=html).write_pdf()
-    return _download(body, PDF, f"现场口述_{context['script'].title}_{activity.pk}.pdf")
+    return download(body, PDF, f"现场口述_{context['script'].title}_{activity.pk}.pdf")

@@ -435,3 +435,34 @@ def test_an_empty_list_still_prints(tree, tmp_path):
     ).stdout
     assert "本案尚无登记的音像记录" in squash(text)
     assert squash("".join(EXPECTED_COLUMNS)) in squash(text)
+
+
+# --- API (issue item 8) -----------------------------------------------------------
+
+
+def test_api_gives_the_record_list_as_json_pdf_and_xlsx(client, data):
+    """C5.4 / A2: other systems fetch the same list that is printed into the case file."""
+    from conftest import PASSWORD
+
+    token = client.post(
+        "/api/v1/auth/token",
+        {"username": "case_handler", "password": PASSWORD},
+        content_type="application/json",
+    ).json()["token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    base = f"/api/v1/cases/{data['case'].pk}/record-list"
+    body = client.get(base, **auth).json()
+    assert body["columns"] == list(EXPECTED_COLUMNS)
+    assert len(body["rows"]) == len(recordlist.build(data["case"]).rows)
+    pdf = client.get(base + ".pdf", **auth)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Type"] == "application/pdf"
+    xlsx = client.get(base + ".xlsx", **auth)
+    rows = list(load_workbook(BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0] == EXPECTED_COLUMNS
+    outsider = client.post(
+        "/api/v1/auth/token",
+        {"username": "squad_admin", "password": PASSWORD},
+        content_type="application/json",
+    ).json()["token"]
+    assert client.get(base, HTTP_AUTHORIZATION=f"Bearer {outsider}").status_code == 404
