@@ -12,7 +12,7 @@ APT_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 xorriso genisoimage 
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install system-deps check-python lint format bench clean
+.PHONY: run test install system-deps node-deps check-python lint format bench clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
@@ -43,6 +43,15 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 
 install: check-python system-deps $(STAMP)
 
+# The tus interoperability tests drive an independent client, tus-js-client, under Node.
+node-deps:
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "Node.js and npm are needed for the tests: sudo apt-get install -y nodejs npm" >&2; exit 1; fi; }
+	@[ -d tests/interop/node_modules/tus-js-client ] || \
+	  npm ci --prefix tests/interop --no-audit --no-fund --silent
+
 run: install
 	$(BIN)/jilu migrate --no-input
 	$(BIN)/jilu seed-demo
@@ -53,7 +62,7 @@ run: install
 	    --timeout 300 --access-logfile - & \
 	  wait
 
-test: install
+test: install node-deps
 	$(BIN)/ruff check jilu jilu_station tests bench
 	$(BIN)/ruff format --check jilu jilu_station tests bench
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
