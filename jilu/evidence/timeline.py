@@ -140,6 +140,10 @@ def find_gaps(
     """Every gap between consecutive runs, longer than the joining tolerance."""
     gaps = []
     for before, after in zip(runs, runs[1:], strict=False):
+        if any(seg.end is None for seg in before.segments):
+            # Its length is not known until media processing has run: no gap
+            # is claimed (or hidden) before then; the bar shows it as pending.
+            continue
         if after.start - before.end > tolerance:
             kind = "break" if after.start - before.end <= break_max else "none"
             gaps.append(Gap(before.end, after.start, kind))

@@ -51,11 +51,15 @@ def test_overlapping_segments_make_no_negative_gap():
     assert len(runs) == 1 and runs[0].end == NINE + timedelta(minutes=40)
 
 
-def test_unprobed_segment_counts_as_a_moment():
+def test_no_gap_is_claimed_after_a_segment_whose_length_is_unknown():
+    """Until media processing knows a recording's duration, the time after it is
+    neither a gap nor covered: the timeline claims nothing there (and the bar is
+    drawn as pending); once the end is known the gap appears."""
     a = timeline.Segment(1, NINE, None)
     b = timeline.Segment(2, NINE + timedelta(minutes=30), NINE + timedelta(minutes=40))
-    day = timeline.build_day(DAY, [a, b], [])
-    assert [g.seconds for g in day.gaps] == [1800.0]
+    assert timeline.build_day(DAY, [a, b], []).gaps == []
+    a = timeline.Segment(1, NINE, NINE + timedelta(minutes=10))
+    assert [g.seconds for g in timeline.build_day(DAY, [a, b], []).gaps] == [1200.0]
 
 
 def test_day_is_clipped_to_shanghai_midnight():

@@ -9,8 +9,11 @@ workstation uses DEMO_STATION_TOKEN. Both are listed in README.md.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from jilu.devices import actions as device_actions
 from jilu.devices.models import Holding, Recorder, Workstation
@@ -21,6 +24,9 @@ from jilu.org.roles import Role
 DEMO_PASSWORD = "jilu-demo-2026"
 DEMO_STATION_TOKEN = "jst_demo-siming-squad1-station-token"
 ACTOR = "system:seed-demo"
+# Recorders were issued well before any footage a demo volume simulates, so
+# recordings are attributed to their holder (C1.3).
+ISSUED_AT = timezone.now() - timedelta(days=90)
 
 # code, name, short name, level, parent code, independently housed
 UNITS = [
@@ -177,7 +183,9 @@ class Command(BaseCommand):
                 not Holding.objects.filter(recorder=recorder, ended_at__isnull=True).exists()
                 and not Holding.objects.filter(person=person, ended_at__isnull=True).exists()
             ):
-                device_actions.issue_recorder(actor=ACTOR, recorder=recorder, person=person)
+                device_actions.issue_recorder(
+                    actor=ACTOR, recorder=recorder, person=person, at=ISSUED_AT
+                )
 
         for unit in units.values():
             if not unit.needs_workstation() or unit.workstations.exists():
