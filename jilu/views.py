@@ -42,6 +42,7 @@ class SignInForm(forms.Form):
             return data
         person = Person.objects.filter(username=username).first()
         if person is not None and actions.is_locked(person):
+            actions.login_refused_locked(person=person, ip=client_ip(self.request))
             minutes = max(1, int((person.locked_until - timezone.now()).total_seconds() // 60) + 1)
             raise forms.ValidationError(
                 _("连续登录失败次数过多，账号已锁定，请 %(m)s 分钟后再试或联系系统管理员。")

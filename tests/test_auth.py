@@ -136,6 +136,7 @@ def test_lockout_after_max_failures_refuses_even_the_right_password(client, peop
     assert "连续登录失败次数过多，账号已锁定，请 15 分钟后再试" in page
     assert "_auth_user_id" not in client.session
     assert not AuditEntry.objects.filter(action="auth.login").exists()
+    assert actions_for(officer)[-1] == "auth.login_locked"  # the refused attempt is on record
 
     # The lock ends by itself: move its end into the past.
     Person.objects.filter(pk=officer.pk).update(locked_until=timezone.now() - timedelta(seconds=1))

@@ -261,6 +261,17 @@ def is_locked(person: Person) -> bool:
 
 
 @transaction.atomic
+def login_refused_locked(*, person: Person, ip: str | None, via: str = "web") -> None:
+    """A sign-in attempt on a locked account: refused, and on the record."""
+    record(
+        "auth.login_locked",
+        actor=person,
+        obj=person,
+        details={"ip": ip, "via": via, "locked_until": person.locked_until.isoformat()},
+    )
+
+
+@transaction.atomic
 def login_failed(*, username: str, ip: str | None) -> Person | None:
     """Count a failed sign-in; lock the account after too many in a row."""
     person = Person.objects.select_for_update().filter(username=username).order_by("pk").first()

@@ -99,6 +99,7 @@ def issue_token(request: HttpRequest, body: TokenIn):
     ip = request.META.get("REMOTE_ADDR")
     person = Person.objects.filter(username=body.username).first()
     if person is not None and actions.is_locked(person):
+        actions.login_refused_locked(person=person, ip=ip, via="api")
         return 423, {"detail": "连续登录失败次数过多，账号已锁定，请稍后再试"}
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:

@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "auth.logout": _("退出登录"),
     "auth.login_failed": _("登录失败"),
     "auth.locked_out": _("账号因连续登录失败被锁定"),
+    "auth.login_locked": _("锁定期间尝试登录"),
     "auth.token_issued": _("签发 API 令牌"),
     "org.person.password_change": _("修改本人密码"),
     "org.person.password_reset": _("重置他人密码"),
