@@ -19,7 +19,7 @@ from ninja.errors import HttpError
 
 from jilu.api_auth import person_only
 from jilu.evidence import playback
-from jilu.evidence.models import Derivative, MediaInfo, Recording
+from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
 from jilu.org.models import Unit
 
@@ -197,34 +197,4 @@ def get_recording(request: HttpRequest, pk: int) -> Recording:
 )
 def recording_content(request: HttpRequest, pk: int, download: bool = False) -> HttpResponse:
     rec = _get(request, pk, "download" if download else "play")
-    derived = None
-    info = media_of(rec)
-    if not download and info and info.integrity != "pending" and not info.browser_playable:
-        derived = (
-            rec.derivatives.filter(kind=Derivative.Kind.PLAYBACK)
-            .select_related("stored_object")
-            .first()
-        )
-    playback.note_access(
-        actor=request.user,
-        recording_id=rec.pk,
-        action="download" if download else "play",
-        details={"via": "api", "derived": bool(derived)},
-        dedupe=True,
-    )
-    if derived is not None:
-        return playback.serve_object(
-            request,
-            sha256=derived.stored_object_id,
-            size=derived.stored_object.size,
-            content_type=derived.content_type,
-            filename=f"{rec}.playback.mp4",
-        )
-    return playback.serve_object(
-        request,
-        sha256=rec.sha256,
-        size=rec.size,
-        content_type=playback.content_type_for(rec.original_name),
-        filename=str(rec),
-        disposition="attachment" if download else "inline",
-    )
+    return playback.serve_recording(request, rec, download=download, via="api")

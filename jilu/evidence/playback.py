@@ -217,3 +217,58 @@ def note_access(
             object_id=str(recording_id),
             details=details or {},
         )
+
+
+def serve_recording(
+    request: HttpRequest, recording: Any, *, download: bool = False, via: str = "web"
+) -> HttpResponse:
+    """Play or download a recording the caller may see (already checked with restrict()).
+
+    Playing serves the derived H.264 copy when the original cannot be played in
+    the browser (H.265 and others); downloading always serves the original.
+    The access is audited (deduplicated over a short window, since seeking sends
+    many Range requests).
+    """
+    from jilu.evidence.media_models import Derivative, MediaInfo
+
+    derived = None
+    info = MediaInfo.objects.filter(recording_id=recording.pk).first()
+    if (
+        not download
+        and info is not None
+        and info.integrity != MediaInfo.Integrity.PENDING
+        and not info.browser_playable
+    ):
+        derived = (
+            recording.derivatives.filter(kind=Derivative.Kind.PLAYBACK)
+            .select_related("stored_object")
+            .first()
+        )
+    details: dict[str, Any] = (
+        {"sha256": recording.sha256} if download else {"derived": bool(derived)}
+    )
+    if via != "web":
+        details["via"] = via
+    note_access(
+        actor=request.user,
+        recording_id=recording.pk,
+        action="download" if download else "play",
+        details=details,
+        dedupe=True,
+    )
+    if derived is not None:
+        return serve_object(
+            request,
+            sha256=derived.stored_object_id,
+            size=derived.stored_object.size,
+            content_type=derived.content_type,
+            filename=f"{recording}.playback.mp4",
+        )
+    return serve_object(
+        request,
+        sha256=recording.sha256,
+        size=recording.size,
+        content_type=content_type_for(recording.original_name),
+        filename=str(recording),
+        disposition="attachment" if download else "inline",
+    )

@@ -250,36 +250,7 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
     """The bytes the browser plays: the original, or the derived H.264 copy when
     the original cannot be played (the original stays downloadable)."""
     recording = _get_recording(request, pk, "play", lean=True)
-    info = media_of(recording)
-    derived = None
-    if _needs_playback_copy(info):
-        derived = (
-            recording.derivatives.filter(kind=Derivative.Kind.PLAYBACK)
-            .select_related("stored_object")
-            .first()
-        )
-    playback.note_access(
-        actor=request.user,
-        recording_id=recording.pk,
-        action="play",
-        details={"derived": bool(derived)},
-        dedupe=True,
-    )
-    if derived is not None:
-        return playback.serve_object(
-            request,
-            sha256=derived.stored_object_id,
-            size=derived.stored_object.size,
-            content_type=derived.content_type,
-            filename=f"{recording}.playback.mp4",
-        )
-    return playback.serve_object(
-        request,
-        sha256=recording.sha256,
-        size=recording.size,
-        content_type=playback.content_type_for(recording.original_name),
-        filename=str(recording),
-    )
+    return playback.serve_recording(request, recording)
 
 
 @login_required
@@ -287,21 +258,7 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
 def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The original bytes as a file named as on the recorder."""
     recording = _get_recording(request, pk, "download", lean=True)
-    playback.note_access(
-        actor=request.user,
-        recording_id=recording.pk,
-        action="download",
-        details={"sha256": recording.sha256},
-        dedupe=True,
-    )
-    return playback.serve_object(
-        request,
-        sha256=recording.sha256,
-        size=recording.size,
-        content_type=playback.content_type_for(recording.original_name),
-        filename=str(recording),
-        disposition="attachment",
-    )
+    return playback.serve_recording(request, recording, download=True)
 
 
 @login_required

@@ -1,0 +1,216 @@
+"""Cases: create, change, status and their activities, audited (C5.5, C5.6).
+
+See ``jilu.casework.actions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from jilu.audit.chain import record
+from jilu.casework.actions_common import _person, _plain
+from jilu.casework.actions_numbering import _next_case_order, _rename_scope
+from jilu.casework.models import Activity, Annotation, Case, Category, Party, Power, RetentionClass
+from jilu.org.models import Person, Unit
+
+# The bureau's retention schedule: 执法类别 → 保管期限 of the case file (C5.6).
+# Overridden by settings.CASEWORK_RETENTION_SCHEDULE.
+DEFAULT_RETENTION_SCHEDULE = {
+    Category.LICENSING: RetentionClass.Y30,
+    Category.PENALTY: RetentionClass.Y30,
+    Category.COERCION: RetentionClass.Y30,
+    Category.INSPECTION: RetentionClass.Y10,
+    Category.EXPROPRIATION: RetentionClass.PERMANENT,
+    Category.OTHER: RetentionClass.Y10,
+}
+
+# A case moves forward along this path; a reviewer may send it back to open.
+CASE_TRANSITIONS = {
+    Case.Status.OPEN: {Case.Status.TRANSFERRED, Case.Status.CLOSED},
+    Case.Status.TRANSFERRED: {Case.Status.REVIEWED, Case.Status.OPEN},
+    Case.Status.REVIEWED: {Case.Status.CLOSED, Case.Status.OPEN},
+    Case.Status.CLOSED: set(),
+}
+
+# C5.5: a case reaches legal only by handing over a package, and comes back
+# only by the reviewer's decision (jilu.transfer.actions); by hand a handler may
+# only close a case that is open or reviewed.
+MANUAL_STATUSES = frozenset({Case.Status.CLOSED})
+
+
+def retention_for(category: str) -> str:
+    schedule = getattr(settings, "CASEWORK_RETENTION_SCHEDULE", None) or DEFAULT_RETENTION_SCHEDULE
+    value = schedule.get(category) or schedule.get(str(category))
+    if value not in RetentionClass.values:
+        raise ValidationError(f"保管期限表未规定执法类别“{Category(category).label}”的保管期限")
+    return value
+
+
+# --- cases ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_case(
+    *,
+    actor: Any,
+    number: str,
+    category: str,
+    unit: Unit,
+    handler: Person | None = None,
+    retention: str | None = None,
+    power: Power | None = None,
+    matter_text: str = "",
+    party: Party | None = None,
+    title: str = "",
+) -> Case:
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError({"number": "请填写案件编号"})
+    if Case.objects.filter(number=number).exists():
+        raise ValidationError({"number": f"案件编号 {number} 已存在"})
+    case = Case(
+        number=number,
+        category=category,
+        unit=unit,
+        handler=handler,
+        retention=retention or retention_for(category),
+        power=power,
+        matter_text=(matter_text or "").strip(),
+        party=party,
+        title=(title or "").strip(),
+        created_by=_person(actor),
+    )
+    case.full_clean()
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        raise ValidationError({"number": f"案件编号 {number} 已存在"}) from None
+    record(
+        "casework.case.create",
+        actor=actor,
+        obj=case,
+        details={
+            "number": number,
+            "category": category,
+            "unit": unit.code,
+            "retention": case.retention,
+            "handler": handler.pk if handler else None,
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def update_case(*, actor: Any, case: Case, **changes: Any) -> Case:
+    allowed = {"title", "category", "power", "matter_text", "party", "handler", "retention"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.editable:
+        raise ValidationError(f"案件 {case.number} 已移送或结案，不能再修改")
+    before = {k: _plain(getattr(case, k)) for k in changes}
+    for k, v in changes.items():
+        setattr(case, k, v)
+    case.full_clean()
+    case.save()
+    diff = {k: [before[k], _plain(getattr(case, k))] for k in changes}
+    renamed = _rename_scope(case=case) if "party" in changes else []
+    record(
+        "casework.case.update", actor=actor, obj=case, details={"changes": diff, "renamed": renamed}
+    )
+    return case
+
+
+@transaction.atomic
+def set_case_status(*, actor: Any, case: Case, status: str, note: str = "") -> Case:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if status not in CASE_TRANSITIONS[case.status]:
+        raise ValidationError(
+            f"案件状态不能从“{case.get_status_display()}”改为“{Case.Status(status).label}”"
+        )
+    old = case.status
+    case.status = status
+    case.save(update_fields=["status", "updated_at"])
+    record(
+        "casework.case.status",
+        actor=actor,
+        obj=case,
+        details={"from": old, "to": status, "note": note.strip()},
+    )
+    return case
+
+
+@transaction.atomic
+def add_activity_to_case(*, actor: Any, case: Case, activity: Activity) -> Activity:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.editable:
+        raise ValidationError(f"案件 {case.number} 已移送或结案，不能再加入活动")
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.case_id == case.pk:
+        return activity
+    if activity.case_id is not None:
+        raise ValidationError(f"该活动已属于案件 {activity.case.number}，请先从该案件移出")
+    activity.case = case
+    activity.case_order = _next_case_order(case)
+    activity.save(update_fields=["case", "case_order"])
+    Annotation.objects.filter(activity=activity).update(case=case, list_no=None)
+    renamed = _rename_scope(case=case)
+    record(
+        "casework.case.add_activity",
+        actor=actor,
+        obj=case,
+        details={"activity": activity.pk, "order": activity.case_order, "renamed": renamed},
+    )
+    return activity
+
+
+@transaction.atomic
+def remove_activity_from_case(*, actor: Any, activity: Activity) -> Activity:
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    case = activity.case
+    if case is None:
+        return activity
+    if not case.editable:
+        raise ValidationError(f"案件 {case.number} 已移送或结案，不能移出活动")
+    activity.case = None
+    activity.case_order = None
+    activity.save(update_fields=["case", "case_order"])
+    Annotation.objects.filter(activity=activity).update(case=None, list_no=None)
+    renamed = _rename_scope(case=case) + _rename_scope(case=None, activity=activity)
+    record(
+        "casework.case.remove_activity",
+        actor=actor,
+        obj=case,
+        details={"activity": activity.pk, "renamed": renamed},
+    )
+    return activity
+
+
+@transaction.atomic
+def reorder_case_activities(*, actor: Any, case: Case, activity_ids: Sequence[int]) -> Case:
+    """Put the case's activities in the given order; the record list follows
+    unless it was ordered by hand (A2 rule 4)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.editable:
+        raise ValidationError(f"案件 {case.number} 已移送或结案，不能调整顺序")
+    current = list(case.activities.values_list("pk", flat=True))
+    if sorted(current) != sorted(activity_ids):
+        raise ValidationError("顺序须列出本案件的全部活动，每项一次")
+    case.activities.update(case_order=None)
+    for i, pk in enumerate(activity_ids, start=1):
+        Activity.objects.filter(pk=pk).update(case_order=i)
+    renamed = _rename_scope(case=case)
+    record(
+        "casework.case.reorder_activities",
+        actor=actor,
+        obj=case,
+        details={"order": list(activity_ids), "renamed": renamed},
+    )
+    return case
