@@ -555,19 +555,18 @@ def _finalise(upload: Upload, who: Uploader) -> Upload | HttpResponse:
     from jilu.evidence.store import HashMismatch, StoreError
 
     path = spool.partial_path(upload.pk)
+    expected = {
+        "expected_sha256": upload.sha256,
+        "expected_sm3": upload.sm3,
+        "expected_size": upload.length,
+    }
     try:
         if upload.length == 0:
-            stream: Any = io.BytesIO(b"")
+            stored = store_object(actor=who.actor, stream=io.BytesIO(b""), **expected)
         else:
-            stream = open(path, "rb")
-        with stream:
-            stored = store_object(
-                actor=who.actor,
-                stream=stream,
-                expected_sha256=upload.sha256,
-                expected_sm3=upload.sm3,
-                expected_size=upload.length,
-            )
+            # Every byte has arrived and the lock is held: the finished file is
+            # hashed where it lies and linked into the store, not copied.
+            stored = store_object(actor=who.actor, path=path, **expected)
     except HashMismatch as exc:
         detail = _mismatch_detail(upload, exc)
         actions.reject_upload(actor=who.actor, upload=upload, detail=detail)

@@ -107,3 +107,23 @@ class Store(ABC):
                 expected_sm3=expected_sm3,
                 expected_size=expected_size,
             )
+
+    def put_complete_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        expected_sha256: str | None = None,
+        expected_sm3: str | None = None,
+        expected_size: int | None = None,
+    ) -> PutResult:
+        """Store a finished local file that nobody writes any more (a completed upload).
+
+        The default reads it like ``put_path``; the filesystem store instead
+        hashes it in place and links it into the store, saving a copy.
+        """
+        return self.put_path(
+            path,
+            expected_sha256=expected_sha256,
+            expected_sm3=expected_sm3,
+            expected_size=expected_size,
+        )

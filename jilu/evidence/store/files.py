@@ -12,6 +12,7 @@ existing name: whoever was first wins, and a crash leaves at most a ``.part``.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from collections.abc import Iterator
@@ -128,6 +129,49 @@ class FileStore(Store):
             fsync_dir(final.parent)
         finally:
             tmp.unlink(missing_ok=True)
+        return PutResult(got.sha256, got.sm3, got.size, created)
+
+    def put_complete_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        expected_sha256: str | None = None,
+        expected_sm3: str | None = None,
+        expected_size: int | None = None,
+    ) -> PutResult:
+        """Hash the finished file where it lies and hard-link it into the store.
+
+        One read pass and no second copy: the bytes are checked against the
+        expected values first (``HashMismatch``: nothing is linked, the file is
+        left as it was), then the file is made read-only and published under
+        its SHA-256 with ``os.link``, which never replaces an existing object.
+        The caller must not write to ``path`` afterwards and removes its own
+        name for it when done. Falls back to a copy when ``path`` is on another
+        file system.
+        """
+        sha256, sm3, size = normalise_expected(expected_sha256, expected_sm3, expected_size)
+        source = Path(path)
+        with open(source, "rb", buffering=0) as stream:
+            got = hash_chunks(read_chunks(stream, self.chunk))
+            check_expected(got, sha256=sha256, sm3=sm3, size=size)
+            os.fsync(stream.fileno())
+        final = self.path(got.sha256)
+        makedirs_durable(final.parent)
+        if final.exists():
+            return PutResult(got.sha256, got.sm3, got.size, False)
+        try:
+            os.chmod(source, 0o444)
+            os.link(source, final)  # never replaces: FileExistsError if someone was first
+            created = True
+        except FileExistsError:
+            created = False
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            return self.put_path(
+                source, expected_sha256=got.sha256, expected_sm3=got.sm3, expected_size=got.size
+            )
+        fsync_dir(final.parent)
         return PutResult(got.sha256, got.sm3, got.size, created)
 
     def exists(self, key: str) -> bool:

@@ -376,3 +376,32 @@ def test_a_write_failure_midway_leaves_nothing_behind(settings, tmp_path, monkey
         store.put(io.BytesIO(os.urandom(3 * CHUNK)))
     assert list(store.tmp.iterdir()) == []
     assert not store.objects.exists() or not any(p.is_file() for p in store.objects.rglob("*"))
+
+
+# --- a finished file taken in without a copy -----------------------------------
+
+
+@pytest.mark.django_db
+def test_a_finished_file_is_stored_in_place_and_checked_first(store, tmp_path):
+    """C6.5.3: a completed upload is hashed where it lies and published only if
+    its bytes match; on the filesystem no second copy is written."""
+    data = os.urandom(300_000)
+    sha256, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
+    spool = tmp_path / "spool"  # beside the store, on the same file system
+    spool.mkdir()
+    src = spool / "upload.part"
+    src.write_bytes(data)
+    with pytest.raises(HashMismatch):
+        store.put_complete_file(src, expected_sha256="0" * 64, expected_size=len(data))
+    assert not store.exists(sha256) and src.read_bytes() == data  # nothing published
+    got = store.put_complete_file(src, expected_sha256=sha256, expected_sm3=sm3)
+    assert (got.sha256, got.sm3, got.size, got.created) == (sha256, sm3, len(data), True)
+    assert b"".join(store.open_range(sha256)) == data
+    if store.kind == "file":
+        assert os.stat(src).st_ino == os.stat(store.path(sha256)).st_ino  # linked, not copied
+        assert not os.stat(store.path(sha256)).st_mode & 0o222
+    src.unlink()  # the uploader drops its own name; the object stays
+    assert store.verify(sha256).ok
+    again = spool / "again.part"
+    again.write_bytes(data)
+    assert store.put_complete_file(again, expected_sha256=sha256).created is False
