@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from jilu_station.http import AuthRefused, Http, HttpError
 
@@ -41,9 +42,10 @@ class StationApi:
         """Open a docking session for one volume (§2); the reply has ``id``."""
         return self.http.json("POST", f"{API}/station/dockings", ok=(200, 201), json_body=payload)
 
-    def held(self, sha256: str) -> Held | None:
-        """The server's verified copy of these bytes, or None (§3)."""
-        response = self.http.request("GET", f"{API}/station/files/{sha256}")
+    def held(self, sha256: str, serial: str = "") -> Held | None:
+        """The server's verified copy of these bytes from recorder ``serial``, or None (§3)."""
+        query = f"?serial={quote(serial)}" if serial else ""
+        response = self.http.request("GET", f"{API}/station/files/{sha256}{query}")
         if response.status == 404:
             return None
         if response.status != 200:

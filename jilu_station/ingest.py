@@ -386,6 +386,7 @@ def _ingest(
                 stop=stop,
                 chunk_size=opts.chunk_size,
                 wipe=opts.wipe,
+                serial=info.serial,
                 copy_slot=opts.copy_slot or threading.Semaphore(1),
             )
             run = _Run(Worker(vol), opts.uploads, opts.wipe, opts.upload_slot)

@@ -67,6 +67,7 @@ class Volume:
     stop: threading.Event
     chunk_size: int = 16 * 1024 * 1024
     wipe: bool = False
+    serial: str = ""  # the recorder's, from ZFY_INFO.json ("" when unknown)
     copy_slot: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(64))
     sent: int = 0  # bytes sent in PATCH bodies during this run
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -131,7 +132,8 @@ class Worker:
     def held(self, entry: Entry) -> Held | None:
         assert entry.sha256
         sha256 = entry.sha256
-        return self.vol.backoff(lambda: self.vol.api.held(sha256), "asking for a file")
+        serial = self.vol.serial
+        return self.vol.backoff(lambda: self.vol.api.held(sha256, serial), "asking for a file")
 
     def deliver(self, entry: Entry) -> tuple[Entry, str]:
         """spooled/uploading/verified → verified; answers (entry, "uploaded" | "present")."""

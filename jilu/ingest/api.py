@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -210,11 +211,14 @@ def docking_progress(request: HttpRequest, docking_id: int, body: ProgressIn):
 
 
 @router.get("/station/files/{sha256}", response={200: FileOut, 400: Detail, 404: Detail})
-def held_file(request: HttpRequest, sha256: str):
+def held_file(request: HttpRequest, sha256: str, serial: str = ""):
     """Does the server hold these bytes verified, as a recording or in quarantine (§3)?
 
     The station wipes a file from the recorder only after this answers 200
-    with the same SHA-256, SM3 and size.
+    with the same SHA-256, SM3 and size. With ``serial`` the question is about
+    that recorder's file: the same bytes held for another recorder (every empty
+    file is alike) do not count, so each recorder's recording reaches the server
+    (C2.1: a missing recording must stay visible).
     """
     require_station(request)
     if not HEX64.match(sha256):
@@ -223,8 +227,16 @@ def held_file(request: HttpRequest, sha256: str):
     stored = StoredObject.objects.filter(sha256=sha256).first()
     if stored is None:
         return Status(404, Detail(detail="服务器没有这些字节"))
-    recording = Recording.objects.filter(sha256=sha256).order_by("pk").first()
-    item = QuarantineItem.objects.filter(sha256=sha256).order_by("pk").first()
+    recordings = Recording.objects.filter(sha256=sha256)
+    items = QuarantineItem.objects.filter(sha256=sha256)
+    serial = serial.strip().upper()
+    if serial:
+        # That recorder's file: named for it, or taken from its docked volume
+        # (a file on the volume naming another recorder is quarantined as such).
+        recordings = recordings.filter(Q(recorder__serial=serial) | Q(docking__serial=serial))
+        items = items.filter(Q(serial__iexact=serial) | Q(docking__serial__iexact=serial))
+    recording = recordings.order_by("pk").first()
+    item = items.order_by("pk").first()
     if recording is None and item is None:
         return Status(404, Detail(detail="服务器有这些字节，但它们不属于任何声像记录或待处理文件"))
     if recording is None and item.recording_id:

@@ -215,3 +215,36 @@ def test_watch_takes_each_volume_as_it_appears(jilu_server, tmp_path):
         ("A000301", 0, 1),
     ]
     assert proc.returncode == 0
+
+
+def test_the_same_bytes_on_another_recorder_still_make_its_recording(
+    jilu_server, tmp_path, people, tree
+):
+    """C2.1: recorder B's file whose bytes equal one already held for recorder A is
+    not skipped as 'already present': B gets its own recording of those bytes."""
+    from jilu.devices import actions
+    from jilu.evidence.models import Recording
+
+    other = actions.register_recorder(actor="system:test", serial="B000456", unit=tree["squad1"])
+    actions.issue_recorder(
+        actor="system:test",
+        recorder=other,
+        person=people["officer_b"],
+        at=jilu_server.recorder.holdings.first().started_at,
+    )
+    vol_a = make_volume(tmp_path / "a", user_no=jilu_server.officer.user_no, hours=0.1)
+    vol_b = make_volume(
+        tmp_path / "b", serial="B000456", user_no=people["officer_b"].user_no, hours=0.1
+    )
+    first_a, first_b = media_files(vol_a)[0], media_files(vol_b)[0]
+    shutil.copyfile(first_a, first_b)
+    sha256 = independent_digests(first_a)[0]
+    assert jilu_server.ingest(vol_a).code == 0
+    result = jilu_server.ingest(vol_b)
+    assert result.code == 0, result.stderr
+    assert result.summary["already_present"] == 0
+    assert result.summary["verified"] == result.summary["files_found"]
+    held_by = sorted(
+        Recording.objects.filter(sha256=sha256).values_list("recorder__serial", flat=True)
+    )
+    assert held_by == sorted(["B000456", SERIAL])

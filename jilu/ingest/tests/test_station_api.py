@@ -11,7 +11,7 @@ from django.test import Client
 from jilu.audit.models import AuditEntry
 from jilu.devices.models import DeviceEvent
 from jilu.ingest.models import DockingSession
-from jilu.ingest.tests.conftest import digests, hours_ago, mp4, name_for
+from jilu.ingest.tests.conftest import SERIAL, digests, hours_ago, mp4, name_for
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +208,24 @@ def test_files_answers_only_for_bytes_held_as_recording_or_quarantine(api, tus, 
     q_id = int(resp["Jilu-Quarantine-Id"])
     held = api.get(f"/station/files/{digests(odd)[0]}")
     assert held.json()["quarantine_id"] == q_id and held.json()["recording_id"] is None
+
+
+def test_files_asked_for_one_recorder_ignore_the_same_bytes_of_another(api, tus, docking):
+    """C2.1: identical bytes held for recorder A do not make recorder B's file
+    'already present' (every empty file is alike), so B's file is still sent."""
+    data = mp4(42)
+    sha256 = digests(data)[0]
+    tus.upload(data, name_for(hours_ago(2)), docking=docking)
+    assert api.get(f"/station/files/{sha256}").status_code == 200
+    assert api.get(f"/station/files/{sha256}?serial={SERIAL}").status_code == 200
+    assert api.get(f"/station/files/{sha256}?serial={SERIAL.lower()}").status_code == 200
+    assert api.get(f"/station/files/{sha256}?serial=B000999").status_code == 404
+    # A file on A's volume that names another recorder is quarantined; asked for
+    # by the volume's recorder it is held (the station may wipe it).
+    other = mp4(43)
+    tus.upload(other, name_for(hours_ago(2), serial="B000001"), docking=docking)
+    held = api.get(f"/station/files/{digests(other)[0]}?serial={SERIAL}")
+    assert held.status_code == 200 and held.json()["quarantine_id"]
 
 
 def test_bytes_stored_but_not_attributed_are_not_reported_held(api, station):
