@@ -178,6 +178,32 @@ def people(make_person):
     }
 
 
+def _require(*tools: str) -> None:
+    """The Makefile installs every tool the tests use; a missing one is a failure
+    that says what to install, never a silent skip."""
+    import shutil
+    from pathlib import Path
+
+    missing = [t for t in tools if shutil.which(t) is None and not Path(t).exists()]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run `make test`, which installs it")
+
+
+@pytest.fixture
+def poppler():
+    _require("pdftotext", "pdftoppm")
+
+
+@pytest.fixture
+def xorriso():
+    _require("xorriso")
+
+
+@pytest.fixture
+def chromium():
+    _require("/usr/bin/chromium")
+
+
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -89,16 +90,18 @@ class Report:
 # --- trees -----------------------------------------------------------------
 
 
-class Tree:
+class Tree(ABC):
     """Files by POSIX path relative to the tree's root, each readable in chunks."""
 
     name = ""
 
+    @abstractmethod
     def files(self) -> dict[str, int]:
-        raise NotImplementedError
+        """Every file's path and size."""
 
+    @abstractmethod
     def chunks(self, path: str) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The file's bytes, streamed."""
 
     def read_small(self, path: str, limit: int = 64 * 1024 * 1024) -> bytes:
         out = bytearray()
@@ -108,7 +111,7 @@ class Tree:
                 raise PackageUnreadable(f"{path} 超过 {limit} 字节，不是清单文件")
         return bytes(out)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most trees hold nothing open
         """Release what the tree holds open."""
 
 

@@ -9,7 +9,6 @@ numbered and named in case order, and 序号 / 记录事项 agree with the names
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 from datetime import timedelta
@@ -32,10 +31,7 @@ from jilu.casework.tests.documents_data import (
     recording,
 )
 
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
-    reason="poppler-utils (pdftotext, pdftoppm) not installed: apt-get install -y poppler-utils",
-)
+needs_poppler = pytest.mark.usefixtures("poppler")
 
 EXPECTED_COLUMNS = (
     "序号",

@@ -8,7 +8,6 @@ certificates; when the party refuses to come, say so and film the witnesses.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 
@@ -296,7 +295,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, survey):
         assert r.status_code == 302 and r["Location"].startswith("/login/")
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+@pytest.mark.usefixtures("poppler")
 def test_the_printed_card_carries_the_filled_script(client, survey, people, tmp_path):
     client.force_login(people["officer"])
     r = client.get(_urls(survey)[2] + "?witness1=赵六")

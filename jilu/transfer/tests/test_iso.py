@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import bagit
 import pycdlib
@@ -26,9 +24,7 @@ from jilu.transfer.builder import build_package
 from jilu.transfer.discs import iso9660_names, joliet_names, udf_len, udf_names
 from jilu.transfer.tests.package_data import build_case, mp4_clip, random_bytes
 
-needs_xorriso = pytest.mark.skipif(
-    shutil.which("xorriso") is None, reason="xorriso not installed: apt-get install -y xorriso"
-)
+needs_xorriso = pytest.mark.usefixtures("xorriso")
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +185,7 @@ CHROMIUM_ARGS = [
 
 
 @needs_xorriso
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+@pytest.mark.usefixtures("chromium")
 def test_index_html_from_the_extracted_iso_plays_a_recording_in_chromium(package, tmp_path):
     """C5.5: the disc page works from the disc, offline, and plays the footage."""
     sync_api = pytest.importorskip("playwright.sync_api")
