@@ -70,6 +70,42 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_link_secret(name: str) -> str:
+    """A secret shared with nginx (``secure_link_md5``); empty when unset.
+
+    It is written into nginx's configuration, so it must be one token: at least
+    24 characters of letters, digits, ``-``, ``_``, ``.``, ``+``, ``/`` or ``=``.
+    """
+    value = _raw(name)
+    if value is None:
+        return ""
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+/=")
+    bad = sorted({ch for ch in value if ch not in allowed})
+    if bad:
+        raise ConfigError(
+            f"{name} contains {''.join(bad)!r}: use letters, digits and - _ . + / = only "
+            "(e.g. the output of: openssl rand -base64 32)"
+        )
+    if len(value) < 24:
+        raise ConfigError(f"{name} is {len(value)} characters long: use at least 24")
+    return value
+
+
+def env_networks(name: str, default: list[str]) -> list:
+    """A comma-separated list of IP addresses or networks (``10.0.0.0/8``)."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)"
+            ) from None
+    return networks
+
+
 def env_path(name: str, default: Path) -> Path:
     value = _raw(name)
     return (Path(value) if value is not None else default).expanduser().resolve()

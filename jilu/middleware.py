@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 
@@ -60,3 +61,34 @@ def keeps_session(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class ClientAddressMiddleware:
+    """The client's address behind a trusted front server (audit log, station list).
+
+    nginx (``jilu nginx-conf``) sets ``X-Real-IP`` to the address it accepted
+    the connection from. The header is believed only when the request arrives
+    from one of ``JILU_TRUSTED_PROXIES``; from anywhere else it is ignored, so a
+    client cannot write someone else's address into the audit log.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        proxies = settings.TRUSTED_PROXIES
+        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+        if proxies and forwarded:
+            peer = _address(request.META.get("REMOTE_ADDR", ""))
+            client = _address(forwarded)
+            if peer is not None and client is not None and any(peer in net for net in proxies):
+                request.META["JILU_PROXY_ADDR"] = request.META["REMOTE_ADDR"]
+                request.META["REMOTE_ADDR"] = str(client)
+        return self.get_response(request)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jilu.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jilu.middleware.SessionRefreshMiddleware",
@@ -139,6 +140,14 @@ S3 = conf.read_s3() if STORAGE_KIND == "s3" else None
 SERVE_MODE = conf.env_choice("JILU_SERVE_MODE", "python", ("python", "accel", "s3"))
 SERVE_ACCEL_PREFIX = conf.env_str("JILU_SERVE_ACCEL_PREFIX", "/_jilu_store/")
 SERVE_PRESIGN_SECONDS = conf.env_int("JILU_SERVE_PRESIGN_SECONDS", 60, minimum=1)
+# Production: plays are authorised and audited once, then answered with a link
+# that nginx checks itself (secure_link) and serves every Range request from;
+# see jilu/evidence/links.py and `jilu nginx-conf`.
+SERVE_LINK_SECRET = conf.env_link_secret("JILU_SERVE_LINK_SECRET")
+SERVE_LINK_SECONDS = conf.env_int("JILU_SERVE_LINK_SECONDS", 600, minimum=10)
+SERVE_LINK_PREFIX = conf.env_str("JILU_SERVE_LINK_PREFIX", "/_jilu_media/")
+# Front servers whose X-Real-IP header names the client (audit log addresses).
+TRUSTED_PROXIES = conf.env_networks("JILU_TRUSTED_PROXIES", [])
 
 # Fixity (C6.5.3, C6.5.4): every stored object re-hashed at least once a period.
 FIXITY_PERIOD_DAYS = conf.env_int("JILU_FIXITY_PERIOD_DAYS", 30, minimum=1)

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 from jilu.audit.chain import record
+from jilu.evidence import links
 from jilu.evidence.store import get_store
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -257,11 +258,29 @@ def serve_recording(
         dedupe=True,
     )
     if derived is not None:
+        sha256, size, content_type = (
+            derived.stored_object_id,
+            derived.stored_object.size,
+            derived.content_type,
+        )
+    else:
+        sha256, size = recording.sha256, recording.size
+        content_type = content_type_for(recording.original_name)
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if not download and via == "web" and session_key and links.links_enabled():
+        # Authorised and audited above; nginx serves this play's ranges itself.
+        target = links.signed_link(
+            sha256=sha256, content_type=content_type, session_key=session_key
+        )
+        response = HttpResponseRedirect(target)
+        response["Cache-Control"] = "no-store"
+        return response
+    if derived is not None:
         return serve_object(
             request,
-            sha256=derived.stored_object_id,
-            size=derived.stored_object.size,
-            content_type=derived.content_type,
+            sha256=sha256,
+            size=size,
+            content_type=content_type,
             filename=f"{recording}.playback.mp4",
         )
     return serve_object(

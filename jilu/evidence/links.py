@@ -1,0 +1,135 @@
+"""Signed playback links: authorise once per play, let nginx send every range.
+
+A browser player sends one Range request per seek and per buffer refill. When
+each of them passes through Django (``restrict()``, session, audit) the
+per-request cost dominates short ranges. In the production configuration
+(``JILU_SERVE_MODE=accel`` with ``JILU_SERVE_LINK_SECRET``) the play view
+checks ``restrict(user, "play")``, writes the audit entry and answers with a
+redirect to
+
+    <JILU_SERVE_LINK_PREFIX>objects/ab/cd/<sha256>.<ext>?e=<expires>&s=<signature>
+
+which nginx checks by itself with its ``secure_link`` module (the location
+block comes from ``jilu nginx-conf``, so both sides agree by construction)::
+
+    secure_link $arg_s,$arg_e;
+    secure_link_md5 "$secure_link_expires$uri$cookie_<session cookie> <secret>";
+
+The signature binds the link to the object's path, an expiry
+(``JILU_SERVE_LINK_SECONDS``, 10 minutes by default) and the session cookie of
+the person it was issued to: copied into another browser, or used without that
+session's cookie, nginx refuses it (403). After sign-out the browser no longer
+sends the cookie, so the link is dead at once; a stolen session cookie is
+bounded by the link's expiry as well as by the session. The player page asks
+for a fresh link when one expires mid-viewing (the 302 comes from the play
+view again, checked and audited as before).
+
+nginx's ``secure_link`` offers only MD5; the secret is appended last, so the
+length-extension weakness of MD5 does not apply, and the signed text (expiry,
+a hex path, a session key) leaves an attacker nothing to choose. Downloads
+and API access still pass each request through Django (``X-Accel-Redirect``):
+they are single requests, and an API client has no session cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+
+from django.conf import settings
+
+from jilu.evidence.store import get_store
+
+# The file extension tells nginx the Content-Type (see ``nginx_locations``).
+LINK_TYPES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".wav": "audio/wav",
+    ".jpg": "image/jpeg",
+}
+
+
+def links_enabled() -> bool:
+    """True when plays are answered with signed links nginx serves by itself."""
+    return bool(
+        getattr(settings, "SERVE_MODE", "python") == "accel"
+        and getattr(settings, "SERVE_LINK_SECRET", "")
+        and get_store().kind == "file"
+    )
+
+
+def link_extension(content_type: str) -> str:
+    for ext, ctype in LINK_TYPES.items():
+        if ctype == content_type:
+            return ext
+    return ".bin"
+
+
+def signature(uri: str, expires: int, session_key: str, secret: str) -> str:
+    """What nginx's ``secure_link_md5`` computes for this link (base64url, no padding)."""
+    text = f"{expires}{uri}{session_key} {secret}".encode()
+    return base64.urlsafe_b64encode(hashlib.md5(text).digest()).rstrip(b"=").decode("ascii")
+
+
+def signed_link(
+    *, sha256: str, content_type: str, session_key: str, now: float | None = None
+) -> str:
+    """A path + query that serves stored object ``sha256`` to this session until it expires."""
+    store = get_store()
+    relative = store.path(sha256).relative_to(store.root).as_posix()
+    prefix = settings.SERVE_LINK_PREFIX.rstrip("/") + "/"
+    uri = f"{prefix}{relative}{link_extension(content_type)}"
+    expires = int(now if now is not None else time.time()) + int(settings.SERVE_LINK_SECONDS)
+    sig = signature(uri, expires, session_key, settings.SERVE_LINK_SECRET)
+    return f"{uri}?e={expires}&s={sig}"
+
+
+def nginx_locations() -> str:
+    """The nginx ``location`` blocks that serve stored objects for Jilu.
+
+    ``SERVE_ACCEL_PREFIX`` is internal (reachable only by ``X-Accel-Redirect``
+    from Django); ``SERVE_LINK_PREFIX`` answers signed links only. Both map to
+    ``STORE_ROOT``, read-only.
+    """
+    root = str(settings.STORE_ROOT).rstrip("/")
+    accel = settings.SERVE_ACCEL_PREFIX.rstrip("/") + "/"
+    blocks = [
+        "    # Stored objects handed over by Django (X-Accel-Redirect): never reachable directly.",
+        f"    location {accel} {{",
+        "        internal;",
+        f"        alias {root}/;",
+        "    }",
+    ]
+    secret = getattr(settings, "SERVE_LINK_SECRET", "")
+    if secret:
+        if any(ch in secret for ch in "\"'\\$;{} \t\n"):
+            raise ValueError(
+                "JILU_SERVE_LINK_SECRET may not contain quotes, spaces, '$', ';' or braces "
+                "(it is written into nginx's configuration)"
+            )
+        prefix = settings.SERVE_LINK_PREFIX.rstrip("/") + "/"
+        cookie = settings.SESSION_COOKIE_NAME
+        types = " ".join(f"{ctype} {ext[1:]};" for ext, ctype in LINK_TYPES.items())
+        # Quoted: the {2}/{64} quantifiers would otherwise end the directive.
+        pattern = (
+            f'"^{re.escape(prefix)}'
+            '(?<obj>objects/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64})\\.[a-z0-9]+$"'
+        )
+        blocks += [
+            "    # Signed play links issued by Django (jilu/evidence/links.py): nginx checks",
+            "    # the signature, the expiry and the session cookie, then sends the ranges.",
+            f"    location ~ {pattern} {{",
+            "        secure_link $arg_s,$arg_e;",
+            f'        secure_link_md5 "$secure_link_expires$uri$cookie_{cookie} {secret}";',
+            '        if ($secure_link = "") { return 403; }',
+            '        if ($secure_link = "0") { return 410; }',
+            f"        types {{ {types} }}",
+            "        default_type application/octet-stream;",
+            f"        alias {root}/$obj;",
+            '        add_header Cache-Control "private, no-transform, max-age=0" always;',
+            "        add_header X-Content-Type-Options nosniff always;",
+            "    }",
+        ]
+    return "\n".join(blocks)
