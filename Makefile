@@ -78,6 +78,7 @@ format:
 bench: install
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/media.py
 	$(BIN)/python bench/media_probe.py
 	$(BIN)/python bench/export.py
 

@@ -69,7 +69,11 @@ def main() -> int:
     from jilu.evidence.timeline import day_bounds
     from jilu.org.models import Person, Unit
 
-    have = Recording.objects.count()
+    have = (
+        Recording.objects.count()
+        if "evidence_recording" in connection.introspection.table_names()
+        else 0
+    )
     if have < args.recordings:
         seed(data_dir, args.recordings)
         have = Recording.objects.count()
@@ -94,11 +98,15 @@ def main() -> int:
     count = (
         "SELECT COUNT(*) FROM (SELECT 1 FROM evidence_recording r {joins} WHERE {where} LIMIT %s) t"
     )
+    # The squad leader's scope (Recording.access_q): their subtree's officers and
+    # recorders, their own recordings, and those of activities they took part in.
     scope_leader = (
         "(r.officer_id IN (SELECT id FROM org_person WHERE unit_id IN "
         "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.recorder_id IN "
         "(SELECT id FROM devices_recorder WHERE unit_id IN "
-        "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.officer_id = %s)"
+        "(SELECT id FROM org_unit WHERE path LIKE %s)) OR r.officer_id = %s "
+        "OR r.id IN (SELECT recording_id FROM casework_annotation WHERE activity_id IN "
+        "(SELECT activity_id FROM casework_activity_officers WHERE person_id = %s)))"
     )
     cases = [
         ("inspector, no filter", inspector, RecordingFilters(), "1=1", [], ""),
@@ -121,7 +129,7 @@ def main() -> int:
             leader,
             RecordingFilters(kind="video", late=True),
             scope_leader + " AND r.kind = %s AND r.collected_within_24h = %s",
-            [leader.unit.path + "%", leader.unit.path + "%", leader.pk, "video", False],
+            [leader.unit.path + "%", leader.unit.path + "%", leader.pk, leader.pk, "video", False],
             "",
         ),
         (
