@@ -69,6 +69,7 @@ def main() -> int:
     from jilu.evidence.timeline import day_bounds
     from jilu.org.models import Person, Unit
 
+    # A fresh --dir has no tables yet: seed() migrates it before seeding.
     have = (
         Recording.objects.count()
         if "evidence_recording" in connection.introspection.table_names()

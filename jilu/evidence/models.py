@@ -151,22 +151,27 @@ class Recording(models.Model):
             return access.ALL
         # Officers also see the recordings of activities they took part in
         # (their partner's recorder filmed the same scene, C4.1).
-        from jilu.casework.models import Activity
+        from jilu.casework.models import Activity, Annotation
 
+        # Every branch tests a column of the recording itself against a subquery,
+        # never a joined table: a join (annotation, officer, recorder) inside an
+        # OR makes SQLite scan the whole table, while ``column IN (subquery)``
+        # lets it answer each branch from an index (a multi-index OR). One
+        # annotation per recording, so ``pk IN`` selects the same rows as a join.
+        activities = Activity.officers.through.objects.filter(person_id=user.pk)
         took_part = Q(
-            annotation__activity__in=Activity.officers.through.objects.filter(
-                person_id=user.pk
-            ).values("activity_id")
+            pk__in=Annotation.objects.filter(
+                activity_id__in=activities.values("activity_id")
+            ).values("recording_id")
         )
         if user.has_role(*UNIT_READERS) and user.unit_id:
-            # Subqueries on the unit subtree rather than joined path matches:
-            # the planner then uses the officer and recorder indexes.
-            from jilu.org.models import Unit
+            from jilu.devices.models import Recorder
+            from jilu.org.models import Person, Unit
 
             units = Unit.objects.filter(path__startswith=user.unit.path).values("pk")
             return (
-                Q(officer__unit_id__in=units)
-                | Q(recorder__unit_id__in=units)
+                Q(officer_id__in=Person.objects.filter(unit_id__in=units).values("pk"))
+                | Q(recorder_id__in=Recorder.objects.filter(unit_id__in=units).values("pk"))
                 | Q(officer_id=user.pk)
                 | took_part
             )

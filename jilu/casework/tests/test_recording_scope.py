@@ -1,0 +1,38 @@
+"""Recordings of activities a person took part in are in their scope (C4.1, C6.3),
+through the same restricted list query as the list page and the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from jilu.casework import actions
+from jilu.evidence.models import Recording
+from jilu.evidence.queries import RecordingFilters, find_recordings
+
+
+@pytest.mark.django_db
+def test_partners_see_the_recordings_of_their_activities(
+    make_activity, make_recording, make_person, people
+):
+    people["leader3"] = make_person("leader3", unit="squad3", roles=("squad_leader", "officer"))
+    act = make_activity(officers=("officer", "officer_other", "leader3"))
+    filmed = make_recording("officer_b")  # the partner's recorder filmed the scene
+    actions.annotate(actor=people["officer_b"], recording=filmed, activity=act, step="site_check")
+    elsewhere = make_recording("officer_b")
+
+    def seen(who: str) -> set[int]:
+        got = find_recordings(people[who], RecordingFilters())
+        assert set(got.values_list("pk", flat=True)) == set(
+            Recording.objects.restrict(people[who], "view").values_list("pk", flat=True)
+        )
+        return {r.pk for r in got}
+
+    for who in ("officer", "officer_other", "leader3"):
+        assert filmed.pk in seen(who), who
+        assert elsewhere.pk not in seen(who), who
+    # Nobody else in district 2 (the admin there reads no recordings at all).
+    assert not seen("squad_admin")
+    # Once per recording, however the scope's branches overlap.
+    leader = people["squad_leader"]  # squad1: sees officer_b's recordings by unit
+    rows = [r.pk for r in find_recordings(leader, RecordingFilters())]
+    assert rows.count(filmed.pk) == 1
