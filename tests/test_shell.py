@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from jilu.audit import labels
 from jilu.devices import actions as device_actions
 from jilu.org import context, home
 
@@ -361,7 +362,8 @@ def test_every_shell_string_has_an_english_translation():
     with translation.override("en"):
         for label in [
             *home.ROLE_LABELS.values(),
-            *home.ACTION_LABELS.values(),
+            *labels.ACTION_LABELS.values(),
+            *labels.SYSTEM_ACTORS.values(),
             *home.RECORDER_STATUS_LABELS.values(),
             *(n[0] for n in context.NAV),
         ]:

@@ -7,7 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from jilu.audit import labels
 from jilu.audit.models import AuditEntry
 from jilu.org.roles import Role
 
@@ -16,19 +18,24 @@ from jilu.org.roles import Role
 def log(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.restrict(request.user, "view")
     if not request.user.has_role(Role.ADMIN, Role.INSPECTOR):
-        raise PermissionDenied("只有系统管理员和督察可以查看审计日志")
+        raise PermissionDenied(_("只有系统管理员和督察可以查看审计日志"))
     action = request.GET.get("action", "").strip()
     obj = request.GET.get("object", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)
     if obj:
-        kind, _, ident = obj.partition(":")
+        kind, _sep, ident = obj.partition(":")
         entries = (
             entries.filter(object_type=kind, object_id=ident)
             if ident
             else entries.filter(object_type=kind)
         )
     page = Paginator(entries.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    for entry in page:
+        # In words for people; the codes stay visible for filtering and for tools.
+        entry.action_text = labels.action_label(entry.action)
+        entry.actor_text = labels.actor_text(entry.actor_label)
+        entry.details_text = labels.details_text(entry.details)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -38,6 +45,9 @@ def log(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "action": action,
             "object": obj,
+            "known_actions": sorted(
+                (code, str(text)) for code, text in labels.ACTION_LABELS.items()
+            ),
             "querystring_without_page": query.urlencode() + "&" if query else "",
         },
     )

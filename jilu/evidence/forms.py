@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from jilu.evidence.models import MediaInfo, Recording
@@ -18,13 +21,44 @@ def _yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+class FastSelect(forms.Select):
+    """A ``<select>`` rendered in one pass.
+
+    The officer filter of a city lists thousands of people; Django renders each
+    option through its own template (~0.2 ms each), which made the list page
+    spend most of its time drawing one drop-down.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        chosen = {str(v) for v in self.format_value(value)}
+        options = []
+        for option_value, label in self.choices:
+            raw = getattr(option_value, "value", option_value)  # ModelChoiceIteratorValue
+            text = "" if raw is None else str(raw)
+            options.append(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    text,
+                    mark_safe(" selected") if text in chosen else "",
+                    label,
+                )
+            )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(final_attrs),
+            mark_safe("".join(options)),
+        )
+
+
 class RecordingFilterForm(forms.Form):
     q = forms.CharField(label=_("关键词"), required=False, max_length=100)
     unit = forms.ModelChoiceField(
-        label=_("单位（含下级）"), queryset=Unit.objects.none(), required=False
+        label=_("单位（含下级）"), queryset=Unit.objects.none(), required=False, widget=FastSelect
     )
     officer = forms.ModelChoiceField(
-        label=_("执法队员"), queryset=Person.objects.none(), required=False
+        label=_("执法队员"), queryset=Person.objects.none(), required=False, widget=FastSelect
     )
     serial = forms.CharField(label=_("记录仪序号"), required=False, max_length=32)
     date_from = forms.DateField(
@@ -63,7 +97,10 @@ class RecordingFilterForm(forms.Form):
         return data
 
     def filters(self) -> RecordingFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # An invalid field is left out (its error is shown beside it); the valid
+        # ones still filter, so one mistyped date does not list everything.
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         officer = data.get("officer")
         return RecordingFilters(
             q=data.get("q", "").strip(),

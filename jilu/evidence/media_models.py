@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class MediaInfo(models.Model):
     """The probe of one recording (PyAV): container, streams, duration, integrity."""
 
     class Integrity(models.TextChoices):
-        PENDING = "pending", "待检测"
-        COMPLETE = "complete", "完整"
-        INCOMPLETE = "incomplete", "不完整"
-        UNPARSEABLE = "unparseable", "无法解析"
+        PENDING = "pending", _("待检测")
+        COMPLETE = "complete", _("完整")
+        INCOMPLETE = "incomplete", _("不完整")
+        UNPARSEABLE = "unparseable", _("无法解析")
 
     recording = models.OneToOneField(
         "evidence.Recording", on_delete=models.PROTECT, primary_key=True, related_name="media"

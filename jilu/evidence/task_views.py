@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
@@ -43,6 +44,20 @@ STATUS_BADGE = {
     TaskResultStatus.RUNNING: "warn",
     TaskResultStatus.READY: "",
 }
+
+
+# django-tasks labels its states in English; people read them in their language.
+STATUS_LABELS = {
+    TaskResultStatus.READY: gettext_lazy("排队中"),
+    TaskResultStatus.RUNNING: gettext_lazy("运行中"),
+    TaskResultStatus.FAILED: gettext_lazy("失败"),
+    TaskResultStatus.SUCCESSFUL: gettext_lazy("成功"),
+}
+
+
+def status_label(status: str) -> str:
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else str(status)
 
 
 def problem_recordings(user):
@@ -75,7 +90,7 @@ def _row(result: DBTaskResult) -> dict:
             + [f"{k}={v}" for k, v in (args.get("kwargs") or {}).items()]
         ),
         "status": result.status,
-        "status_label": result.get_status_display(),
+        "status_label": status_label(result.status),
         "badge": STATUS_BADGE.get(result.status, ""),
         "enqueued_at": result.enqueued_at,
         "run_after": result.run_after if result.run_after.year < 9999 else None,
@@ -106,7 +121,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
         {
             "tasks": [_row(r) for r in results.order_by("-enqueued_at")[:TASK_ROWS]],
             "statuses": [
-                (value, label, counts.get(value, 0)) for value, label in TaskResultStatus.choices
+                (value, status_label(value), counts.get(value, 0))
+                for value, _label in TaskResultStatus.choices
             ],
             "status": status,
             "problems": problems,

@@ -17,10 +17,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from jilu.audit.labels import action_label, actor_text
 from jilu.audit.models import AuditEntry
 from jilu.devices.models import Recorder
 from jilu.evidence import fixity, playback, timeline
@@ -45,16 +47,6 @@ PICTURE_KINDS = {
     Derivative.Kind.STRIP,
     Derivative.Kind.WAVEFORM,
     Derivative.Kind.PREVIEW,
-}
-
-ACTION_LABELS = {
-    "ingest.recording.create": _("入库：哈希核验一致，登记为声像记录"),
-    "ingest.recording.again": _("再次对接：相同字节，未重复登记"),
-    "ingest.quarantine.attribute": _("待处理文件归属确认"),
-    "evidence.recording.view": _("查看"),
-    "evidence.recording.play": _("播放"),
-    "evidence.recording.download": _("下载原始文件"),
-    "evidence.recording.refused": _("拒绝访问（超出权限范围）"),
 }
 
 
@@ -139,7 +131,9 @@ def _custody(recording: Recording) -> list[dict[str, Any]]:
                 "detail": _("记录仪 %(serial)s，文件名时间 %(local)s，校正后 %(offset)s")
                 % {
                     "serial": recording.recorder.serial,
-                    "local": recording.name_start_local.strftime("%Y-%m-%d %H:%M:%S"),
+                    "local": timezone.localtime(recording.name_start_local).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    ),
                     "offset": timeline.Docking(
                         recording.started_at, offset_seconds=recording.clock_offset_seconds
                     ).offset_text,
@@ -171,8 +165,8 @@ def _custody(recording: Recording) -> list[dict[str, Any]]:
         events.append(
             {
                 "at": entry.at,
-                "what": ACTION_LABELS.get(entry.action, entry.action),
-                "who": entry.actor_label,
+                "what": action_label(entry.action),
+                "who": actor_text(entry.actor_label),
                 "detail": detail,
                 "seq": entry.seq,
             }
@@ -283,11 +277,19 @@ def recording_derived(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 # --- timelines -------------------------------------------------------------------
 
 
+# Days a timeline can show: recorders did not exist before 2000, and the page
+# links to the previous and next day, which must still be valid dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Http404(_("日期格式应为 YYYY-MM-DD")) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Http404(_("日期超出范围（2000-01-01 至 2099-12-31）"))
+    return day
 
 
 def _segments(recordings) -> list[timeline.Segment]:

@@ -15,6 +15,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jilu.audit.labels import action_label
 from jilu.audit.models import AuditEntry
 from jilu.casework import queries as case_queries
 from jilu.casework.models import ANNOTATION_DEADLINE
@@ -51,30 +52,6 @@ ROLE_LABELS = {
 GAP_ROLES = (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER)
 
 # Audit actions as a person reads them in "my recent actions".
-ACTION_LABELS = {
-    "auth.login": _("登录"),
-    "org.roster.import": _("导入名册"),
-    "org.roster.export": _("导出名册"),
-    "auth.logout": _("退出登录"),
-    "auth.login_failed": _("登录失败"),
-    "auth.locked_out": _("账号因连续登录失败被锁定"),
-    "auth.login_locked": _("锁定期间尝试登录"),
-    "auth.token_issued": _("签发 API 令牌"),
-    "org.person.password_change": _("修改本人密码"),
-    "org.person.password_reset": _("重置他人密码"),
-    "org.person.create": _("新建人员"),
-    "org.person.update": _("修改人员信息"),
-    "org.unit.create": _("新建单位"),
-    "org.unit.update": _("修改单位信息"),
-    "devices.recorder.register": _("登记记录仪"),
-    "devices.recorder.issue": _("配发记录仪"),
-    "devices.recorder.return": _("收回记录仪"),
-    "devices.recorder.status": _("变更记录仪状态"),
-    "devices.workstation.create": _("登记采集工作站"),
-    "devices.workstation.token": _("设定工作站令牌"),
-    "devices.workstation.reissue": _("重新生成工作站令牌"),
-    "devices.workstation.revoke": _("停用采集工作站"),
-}
 
 RECORDER_STATUS_LABELS = {
     Recorder.Status.IN_SERVICE: _("在用"),
@@ -97,11 +74,6 @@ def primary_role(person: Person) -> str:
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, Role(role).label))
-
-
-def action_label(action: str) -> str:
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
 
 
 def scope_units(person: Person):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jilu.audit.labels import action_label, actor_text
 from jilu.audit.models import AuditEntry
 from jilu.org import actions, queries, roster
 from jilu.org.forms import (
@@ -29,7 +30,6 @@ from jilu.org.forms import (
     UnitForm,
     apply_errors,
 )
-from jilu.org.home import ACTION_LABELS
 from jilu.org.models import Person, Unit
 from jilu.org.roles import Role
 
@@ -246,8 +246,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = [
         {
             "at": e.at,
-            "actor": e.actor_label,
-            "label": ACTION_LABELS.get(e.action, e.action),
+            "actor": actor_text(e.actor_label),
+            "label": action_label(e.action),
             "fields": [
                 str(PERSON_FIELD_LABELS.get(k, k)) for k in (e.details or {}).get("changed", {})
             ],

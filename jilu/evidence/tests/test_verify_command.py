@@ -7,7 +7,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from jilu.audit.models import AuditEntry
 from jilu.evidence.actions import store_object
+from jilu.evidence.models import FixityAlarm, FixityCheck
 
 
 def _store_two(store) -> tuple[str, str]:
@@ -33,9 +35,14 @@ def test_verify_fails_and_names_an_object_with_one_flipped_byte(store, behind):
     with pytest.raises(CommandError) as caught:
         call_command("verify", stdout=out)
     assert caught.value.returncode == 1
-    assert f"object {bad}: SHA-256 differs" in str(caught.value)
+    assert f"object {bad}: SHA-256 不符" in str(caught.value)
     assert "stored objects: 1 of 2 OK" in out.getvalue()
     assert good not in out.getvalue()
+    # The same alarm as the rolling schedule raises, on the page people watch.
+    alarm = FixityAlarm.objects.get()
+    assert alarm.stored_object_id == bad and "SHA-256 不符" in alarm.problem
+    assert FixityCheck.objects.filter(stored_object_id=good, ok=True).count() == 1
+    assert AuditEntry.objects.filter(action="evidence.fixity.alarm").count() == 1
 
 
 @pytest.mark.django_db
@@ -43,6 +50,7 @@ def test_verify_fails_and_names_a_missing_object(store, behind):
     """C6.5.4: an object lost from the store makes ``jilu verify`` exit 1 naming it."""
     _, lost = _store_two(store)
     behind.remove(lost)
-    with pytest.raises(CommandError, match=f"object {lost}: missing") as caught:
+    with pytest.raises(CommandError, match=f"object {lost}: 对象缺失") as caught:
         call_command("verify", stdout=io.StringIO())
     assert caught.value.returncode == 1
+    assert FixityAlarm.objects.get().stored_object_id == lost

@@ -1,0 +1,166 @@
+"""Pages people read: times in Beijing time, actions and actors in words, bad
+URLs and bad filters answered plainly, long names that fit a phone (C6.5.7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from jilu.audit import labels
+from jilu.evidence.tests.conftest import use_store
+from jilu.evidence.tests.recordings import make_recording, recorder_for
+
+NINE = datetime(2026, 11, 20, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai
+
+
+@pytest.fixture
+def rec(settings, tmp_path, people, tree):
+    use_store(settings, tmp_path, "file")
+    recorder = recorder_for(people["officer"], tree["squad1"], "A000001")
+    return make_recording(
+        officer=people["officer"],
+        recorder=recorder,
+        start=NINE,
+        integrity="complete",
+        name="A000001_900001_20261120091000_0001.MP4",
+    )
+
+
+@pytest.mark.django_db
+def test_custody_shows_the_file_name_time_in_beijing_time(client, people, rec):
+    client.force_login(people["officer"])
+    html = client.get(reverse("evidence:recording_detail", args=[rec.pk])).content.decode()
+    custody = html.split('id="custody"', 1)[1]
+    assert "文件名时间 2026-11-20 09:10:00" in custody
+    assert "01:10:00" not in custody
+
+
+@pytest.mark.django_db
+def test_custody_names_system_and_station_actors_in_words(client, people, rec):
+    from jilu.audit.chain import record
+
+    with transaction.atomic():
+        record(
+            "evidence.media.processed",
+            actor="system:media",
+            object_type="evidence.recording",
+            object_id=str(rec.pk),
+        )
+    client.force_login(people["officer"])
+    html = client.get(reverse("evidence:recording_detail", args=[rec.pk])).content.decode()
+    custody = html.split('id="custody"', 1)[1]
+    assert "媒体处理完成" in custody and "系统（媒体处理）" in custody
+    assert "evidence.media.processed" not in custody and "system:media" not in custody
+
+
+def test_every_audited_action_has_words():
+    """Every action code written anywhere in the code has a label people read."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    codes = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'record\(\s*"([a-z_]+\.[a-z_.]+)"', text))
+        codes |= {
+            f"evidence.recording.{a}"
+            for a in re.findall(r'action="(view|play|download|refused)"', text)
+        }
+    codes = {c for c in codes if not c.startswith("test.")}
+    assert codes, "no audit codes found: the scan is broken"
+    missing = sorted(c for c in codes if c not in labels.ACTION_LABELS)
+    assert not missing, missing
+
+
+def test_actor_and_details_text():
+    assert (
+        labels.actor_text("station:2:思明区中华中队采集工作站")
+        == "采集工作站 思明区中华中队采集工作站"
+    )
+    assert labels.actor_text("system:fixity") == "系统（固定性校验）"
+    assert labels.actor_text("system:other") == "系统（other）"
+    assert labels.actor_text("王五") == "王五"
+    text = labels.details_text({"ip": "127.0.0.1", "via": "web", "derived": False})
+    assert text == "地址 127.0.0.1 · 途径 web · 派生副本 否"
+    assert labels.details_text({}) == ""
+
+
+@pytest.mark.django_db
+def test_audit_log_shows_words_and_keeps_codes(client, people, rec):
+    client.force_login(people["officer"])
+    client.get(reverse("evidence:recording_detail", args=[rec.pk]))
+    client.force_login(people["inspector"])
+    html = client.get(reverse("audit:log"), {"action": "evidence.recording"}).content.decode()
+    assert "查看" in html and '<code class="muted">evidence.recording.view</code>' in html
+    assert "{&#x27;" not in html and "{'" not in html  # no Python dicts
+    assert 'list="known-actions"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2026-13-01"])
+def test_timeline_days_out_of_range_are_404_not_500(client, people, rec, day):
+    client.force_login(people["officer"])
+    response = client.get(reverse("evidence:timeline_officer", args=[people["officer"].pk, day]))
+    assert response.status_code == 404
+    response = client.get(reverse("evidence:timeline_recorder", args=["A000001", day]))
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_invalid_filter_keeps_the_valid_ones(client, people, settings, tmp_path, tree):
+    use_store(settings, tmp_path, "file")
+    mine = recorder_for(people["officer"], tree["squad1"], "A000001")
+    other = recorder_for(people["officer_b"], tree["squad1"], "A000002")
+    make_recording(officer=people["officer"], recorder=mine, start=NINE)
+    make_recording(officer=people["officer_b"], recorder=other, start=NINE)
+    client.force_login(people["squad_leader"])
+    response = client.get(
+        reverse("evidence:recording_list"),
+        {"serial": "A000001", "date_from": "2026-11-19", "date_to": "2026-11-18"},
+    )
+    assert response.status_code == 200
+    assert "结束日期不能早于开始日期" in response.content.decode()
+    assert {row["rec"].recorder.serial for row in response.context["rows"]} == {"A000001"}
+
+
+@pytest.mark.django_db
+def test_officer_filter_renders_every_person_in_scope_and_keeps_the_choice(client, people, rec):
+    client.force_login(people["squad_leader"])
+    officer = people["officer"]
+    html = client.get(reverse("evidence:recording_list"), {"officer": officer.pk}).content.decode()
+    select = html.split('name="officer"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{officer.pk}" selected>' in select
+    assert '<option value="">' in select
+    assert people["officer_other"].name not in select  # another district
+
+
+@pytest.mark.django_db
+def test_task_states_are_in_words(client, people):
+    client.force_login(people["admin"])
+    html = client.get(reverse("tasks:list")).content.decode()
+    for word in ("排队中", "运行中", "失败", "成功"):
+        assert word in html
+    assert ">Successful" not in html and ">Ready" not in html
+
+
+@pytest.mark.browser
+def test_recording_page_fits_a_phone(page, people, rec, transactional_db):
+    from conftest import sign_in
+
+    rec.original_name = (
+        "DCIM/20261120/" + "A000001_900001_20261120091000_0001_长文件名" * 3 + ".MP4"
+    )
+    rec.save(update_fields=["original_name"])
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, "officer")
+    page.wait_for_url(page.base_url + "/")
+    page.goto(f"{page.base_url}/recordings/{rec.pk}/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, width
+    assert page.locator("#sha256").is_visible()
