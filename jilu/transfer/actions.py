@@ -133,7 +133,10 @@ def finish_build(
 
 
 @transaction.atomic
-def fail_build(*, actor: Any, package: Package, error: str, retry: bool = False) -> Package:
+def fail_build(
+    *, actor: Any, package: Package, error: str, detail: str = "", retry: bool = False
+) -> Package:
+    """``error`` is shown to people; ``detail`` (technical) goes only to the audit entry."""
     package = Package.objects.select_for_update().get(pk=package.pk)
     package.error = error[:2000]
     if retry:
@@ -148,7 +151,12 @@ def fail_build(*, actor: Any, package: Package, error: str, retry: bool = False)
         "transfer.package.failed",
         actor=actor,
         obj=package,
-        details={"error": error[:500], "retry": retry, "attempt": package.attempts},
+        details={
+            "error": error[:500],
+            "detail": detail[:500],
+            "retry": retry,
+            "attempt": package.attempts,
+        },
     )
     return package
 

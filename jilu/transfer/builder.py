@@ -14,7 +14,21 @@ empty ``out_dir``::
     disc-01.iso               ISO 9660 + Joliet + Rock Ridge + UDF of disc-01/
     disc-02/ disc-02.iso …    when the case needs more than one disc
     package-manifest.txt      SHA-256 of each disc's manifest-sha256.txt
-    labels.txt                every disc's labels, for printing
+    labels.txt                every disc's labels and the package hash, for printing
+
+Two kinds of hash, always named by their file:
+
+* each disc's ``manifest-sha256.txt`` SHA-256 (the BagIt payload manifest,
+  on the disc): printed on that disc's label and bag label, shown beside the
+  disc on the package and review pages, checked by the verifier;
+* the package hash, the SHA-256 of ``package-manifest.txt``, by which the
+  hand-over is recorded (``Transfer.manifest_sha256``). That file is not on
+  any disc and cannot be: it is made of every disc's manifest hash, so disc 1
+  is finished before disc 2's hash exists. It is one line per disc,
+  ``<manifest-sha256.txt SHA-256>  disc-NN/manifest-sha256.txt``, so a
+  reviewer holding the discs and their labels can rebuild it from the
+  labels; the printed labels.txt and the review page show its lines and its
+  hash (see :func:`jilu.transfer.labels.package_manifest_text`).
 
 Each recording is read once from the evidence store, hashed with SHA-256 and
 SM3 in the same pass, and checked against the hashes taken at ingest; the
@@ -26,12 +40,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pycdlib
 from django.utils import timezone
 
 from jilu.casework import recordlist
@@ -49,8 +65,8 @@ from jilu.transfer.bag import (
 )
 from jilu.transfer.copying import COPY_WORKERS, CopyJob, Meter, copy_all
 from jilu.transfer.discs import DISC_LABELS, SECTOR, DoesNotFit, capacity_of, plan_discs
-from jilu.transfer.iso import volume_ident, write_iso
-from jilu.transfer.labels import Label, human_size
+from jilu.transfer.iso import volume_idents, write_iso
+from jilu.transfer.labels import Label, human_size, package_labels, package_manifest_text
 
 __all__ = [
     "DiscResult",
@@ -60,7 +76,10 @@ __all__ = [
     "PackageError",
     "PackageResult",
     "build_package",
+    "package_manifest_text",
 ]
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 LIST_STEM = f"00_{recordlist.TITLE}"
@@ -89,7 +108,8 @@ class DiscResult:
     payload_bytes: int
     manifest_sha256: str
     label: str
-    volume_id: str
+    volume_id: str  # ISO 9660 primary volume identifier
+    joliet_volume_id: str = ""  # Joliet and UDF (what Windows shows)
 
     @property
     def recordings(self) -> int:
@@ -103,7 +123,7 @@ class PackageResult:
     disc_kind: str
     created_at: str
     discs: list[DiscResult]
-    manifest_sha256: str  # SHA-256 of package-manifest.txt (identifies the package)
+    manifest_sha256: str  # SHA-256 of package-manifest.txt (identifies the package, not on disc)
     recordings: int
     recording_bytes: int
     labels: str
@@ -129,6 +149,7 @@ class PackageResult:
                     "iso": str(d.iso_path),
                     "iso_size": d.iso_size,
                     "volume_id": d.volume_id,
+                    "joliet_volume_id": d.joliet_volume_id,
                     "files": len(d.files),
                     "recordings": d.recordings,
                     "payload_bytes": d.payload_bytes,
@@ -188,7 +209,14 @@ def build_package(
             f"案件 {case.number} 还没有登记任何音像记录（清单为空）：请先把记录标注到本案的执法活动。"
         )
     _check_out_dir(out_dir)
+    try:
+        return _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started)
+    except BaseException:
+        _remove_partial(out_dir)
+        raise
 
+
+def _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started) -> PackageResult:
     record_list = recordlist.build(case)
     pdf = recordlist.render_pdf(record_list)
     xlsx = recordlist.render_xlsx(record_list)
@@ -246,28 +274,22 @@ def build_package(
         "capacity": cap,
         "workers": workers,
     }
-    discs: list[DiscResult] = []
-    try:
-        for number, members in enumerate(plan.discs, 1):
-            discs.append(
-                _build_disc(
-                    number=number,
-                    count=count,
-                    rows=[rows[i] for i in members],
-                    out_dir=out_dir,
-                    store=store,
-                    meter=meter,
-                    ctx=ctx,
-                )
-            )
-    except BaseException:
-        _remove_partial(out_dir, count)
-        raise
-    package_manifest = "".join(
-        f"{d.manifest_sha256}  {d.root.name}/manifest-sha256.txt\n" for d in discs
-    ).encode()
+    discs = [
+        _build_disc(
+            number=number,
+            count=count,
+            rows=[rows[i] for i in members],
+            out_dir=out_dir,
+            store=store,
+            meter=meter,
+            ctx=ctx,
+        )
+        for number, members in enumerate(plan.discs, 1)
+    ]
+    package_manifest = package_manifest_text((d.number, d.manifest_sha256) for d in discs).encode()
+    package_sha256 = hashlib.sha256(package_manifest).hexdigest()
     (out_dir / "package-manifest.txt").write_bytes(package_manifest)
-    labels = "\n".join(d.label for d in discs)
+    labels = package_labels([d.label for d in discs], package_manifest.decode(), package_sha256)
     (out_dir / "labels.txt").write_text(labels, encoding="utf-8")
     meter.finish(f"完成：{count} 张光盘")
     return PackageResult(
@@ -276,7 +298,7 @@ def build_package(
         disc_kind=disc,
         created_at=created.isoformat(),
         discs=discs,
-        manifest_sha256=hashlib.sha256(package_manifest).hexdigest(),
+        manifest_sha256=package_sha256,
         recordings=len(rows),
         recording_bytes=payload_total,
         labels=labels,
@@ -285,11 +307,17 @@ def build_package(
     )
 
 
-def _remove_partial(out_dir: Path, count: int) -> None:
-    """A failed build leaves nothing that could pass for a package."""
-    for number in range(1, count + 1):
-        shutil.rmtree(out_dir / f"disc-{number:02d}", ignore_errors=True)
-        (out_dir / f"disc-{number:02d}.iso").unlink(missing_ok=True)
+def _remove_partial(out_dir: Path) -> None:
+    """A failed build leaves nothing half-written that could pass for a package.
+
+    ``out_dir`` was empty (or absent) when the build began, so everything in
+    it is this build's and is removed; the empty directory stays.
+    """
+    for child in out_dir.iterdir() if out_dir.is_dir() else ():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _index_rows(ctx: dict, on_this_disc: dict[int, FileEntry]) -> list:
@@ -413,10 +441,18 @@ def _build_disc(
     )
     meter.say(f"{disc_of}：写入 ISO 映像")
     iso_path = out_dir / f"disc-{number:02d}.iso"
-    volume = volume_ident(case.number, number)
-    iso = write_iso(
-        root, iso_path, volume=volume, created=ctx["created"].timestamp(), progress=meter.add
-    )
+    volume = volume_idents(case.number, number)
+    try:
+        iso = write_iso(
+            root, iso_path, volume=volume, created=ctx["created"].timestamp(), progress=meter.add
+        )
+    except pycdlib.pycdlibexception.PyCdlibException as exc:
+        # The detail is for whoever reads the log; the person gets what to do.
+        logger.exception("case %s disc %s: ISO image not written", case.number, number)
+        raise PackageError(
+            f"{disc_of} 的 ISO 光盘映像生成失败，本次制作已取消，未留下不完整的文件："
+            "请稍后重新制作；如仍失败，请联系系统管理员查看日志。"
+        ) from exc
     if iso.size > ctx["capacity"]:
         raise PackageError(
             f"{disc_of} 的 ISO 映像为 {iso.size} 字节，超过光盘容量 {ctx['capacity']} 字节："
@@ -434,5 +470,6 @@ def _build_disc(
         payload_bytes=payload_bytes,
         manifest_sha256=manifest_sha256,
         label=label_text,
-        volume_id=volume,
+        volume_id=volume.iso9660,
+        joliet_volume_id=volume.joliet,
     )

@@ -1,8 +1,17 @@
 """Label text for the disc and the bag it travels in (C5.5: the disc goes in a
-labelled bag on the last cover of volume one of the case file)."""
+labelled bag on the last cover of volume one of the case file).
+
+Every hash printed here is named by the file it is of: a disc's labels carry
+that disc's ``manifest-sha256.txt`` SHA-256 (the file is on the disc, so a
+reviewer can recompute it); the package's print sheet adds the package hash
+(SHA-256 of ``package-manifest.txt``, by which the hand-over is recorded)
+with that file's lines, each of which is a disc's label hash.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -46,7 +55,8 @@ class Label:
                 f"{self.disc_of}（{self.disc_kind}）",
                 f"文件数：{self.files}（音像记录 {self.recordings} 个）",
                 f"总大小：{human_size(self.total_bytes)}（{self.total_bytes} 字节）",
-                f"清单哈希（SHA-256）：{self.manifest_sha256}",
+                # Named by its file, as on the bag label and every page.
+                f"manifest-sha256.txt 的 SHA-256：{self.manifest_sha256}",
                 f"制作时间：{self.created}",
             ]
         )
@@ -71,3 +81,33 @@ class Label:
 
     def text(self) -> str:
         return f"【光盘标签】\n{self.disc_text()}\n\n【光盘袋标签】\n{self.bag_text()}\n"
+
+
+def package_manifest_text(discs: Iterable[tuple[int, str]]) -> str:
+    """``package-manifest.txt``: one line per disc, ``(number, manifest-sha256.txt SHA-256)``.
+
+    The hand-over is recorded by this text's SHA-256 (the package hash). It
+    cannot be on a disc (it is made of every disc's hash), so it is printed
+    on the package's label sheet and rebuilt on the review page from the
+    stored discs: each line holds a hash that is printed on a disc's label.
+    """
+    return "".join(f"{sha256}  disc-{number:02d}/manifest-sha256.txt\n" for number, sha256 in discs)
+
+
+def package_labels(disc_labels: list[str], package_manifest: str, package_hash: str) -> str:
+    """The print sheet: every disc's labels, then the package hash and its lines."""
+    return "\n".join(
+        [
+            *disc_labels,
+            "【光盘包（移送登记）】",
+            f"光盘包哈希（package-manifest.txt 的 SHA-256，移送时登记）：{package_hash}",
+            "package-manifest.txt 不在光盘上，它由各盘 manifest-sha256.txt 的 SHA-256 组成，"
+            "每盘一行，内容如下（与各盘标签上的哈希一致）：",
+            package_manifest,
+        ]
+    )
+
+
+def package_sha256(discs: Iterable[tuple[int, str]]) -> str:
+    """The package hash: SHA-256 of :func:`package_manifest_text`."""
+    return hashlib.sha256(package_manifest_text(discs).encode()).hexdigest()

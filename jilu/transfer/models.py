@@ -95,6 +95,20 @@ class Package(models.Model):
     def finished(self) -> bool:
         return self.state in (self.State.READY, self.State.FAILED)
 
+    @property
+    def package_manifest(self) -> str:
+        """The lines of package-manifest.txt, whose SHA-256 is ``manifest_sha256``.
+
+        One line per disc with that disc's manifest-sha256.txt hash (printed on
+        its label): what a reviewer holding the labels can check the package
+        hash against (C5.5). Empty until the package is built.
+        """
+        from jilu.transfer.labels import package_manifest_text
+
+        return package_manifest_text(
+            (d.number, d.manifest_sha256) for d in self.discs.order_by("number")
+        )
+
     @classmethod
     def access_q(cls, user: Any, action: str) -> Q | None:
         q = _case_scope(user, action)

@@ -8,8 +8,11 @@ case's package page polls. Named transient errors (the evidence store
 unreachable, a timeout) are retried with exponential back-off by enqueueing
 itself again with ``run_after`` (django-tasks has no retry of its own); a
 package error (a stored copy that no longer matches its ingest hashes, a
-full disk) fails the package at once with its message for people. A retry
-starts in a fresh output directory: the builder never overwrites files.
+full disk) fails the package at once with its message for people. Any
+other error fails it with a plain Chinese message on the page while the
+exception and its traceback go to the log (and its class and text to the
+audit entry). A retry starts in a fresh output directory: the builder never
+overwrites files and removes what a failed build wrote.
 """
 
 from __future__ import annotations
@@ -38,6 +41,17 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 # Progress is written to the database at most this often.
 PROGRESS_EVERY_SECONDS = 0.5
+# What the handler reads on the package page when the cause is not a
+# PackageError (whose message is already written for people).
+TRANSIENT_ERROR = "暂时无法读取证据存储或等待超时，稍后自动重试。"
+TRANSIENT_ERROR_FINAL = (
+    "多次重试后仍无法读取证据存储，制作失败，未留下不完整的文件："
+    "请稍后重新制作；如仍失败，请联系系统管理员。"
+)
+INTERNAL_ERROR = (
+    "制作光盘包时发生系统内部错误，制作失败，未留下不完整的文件："
+    "请稍后重新制作；如仍失败，请联系系统管理员查看日志。"
+)
 
 
 def packages_root() -> Path:
@@ -113,14 +127,22 @@ def build_package_job(package_id: int) -> str:
         actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=str(exc))
         return f"failed: {exc}"
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        detail = f"{type(exc).__name__}: {exc}"
         if _transient(exc) and package.attempts < MAX_ATTEMPTS:
             retry_at = timezone.now() + backoff(package.attempts)
-            actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=error, retry=True)
+            actions.fail_build(
+                actor=SYSTEM_ACTOR,
+                package=package,
+                error=TRANSIENT_ERROR,
+                detail=detail,
+                retry=True,
+            )
             _enqueue(package.pk, run_after=retry_at)
-            logger.warning("package %s: %s; retry at %s", package.pk, error, retry_at)
+            logger.warning("package %s: %s; retry at %s", package.pk, detail, retry_at)
             return f"retry at {retry_at.isoformat()}"
-        actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=error)
+        logger.exception("package %s (case %s) failed", package.pk, package.case.number)
+        error = TRANSIENT_ERROR_FINAL if _transient(exc) else INTERNAL_ERROR
+        actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=error, detail=detail)
         raise
     actions.finish_build(
         actor=SYSTEM_ACTOR,

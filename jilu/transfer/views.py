@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from jilu.casework.models import Case
 from jilu.casework.queries import case_recordings
-from jilu.transfer import actions, queries, verify
+from jilu.transfer import actions, labels, queries, verify
 from jilu.transfer.forms import (
     BuildForm,
     DecideForm,
@@ -211,6 +211,13 @@ def _render_review(
     rows = queries.review_rows(review)
     for item in rows:
         item.check = _row_check(item.row, check_files)
+    # C5.5: what the reviewer compares with the labels of the discs they hold.
+    # Each disc's manifest-sha256.txt hash is printed on its labels; the hand-over
+    # is recorded by the SHA-256 of package-manifest.txt, whose lines are those
+    # disc hashes, so it is rebuilt here and checked against the registered hash.
+    package = review.transfer.package
+    discs = list(package.discs.order_by("number"))
+    pairs = [(d.number, d.manifest_sha256) for d in discs]
     return render(
         request,
         "transfer/review_detail.html",
@@ -218,7 +225,11 @@ def _render_review(
             "review": review,
             "transfer": review.transfer,
             "case": review.transfer.case,
-            "package": review.transfer.package,
+            "package": package,
+            "discs": discs,
+            "package_manifest": labels.package_manifest_text(pairs),
+            "package_manifest_ok": bool(discs)
+            and labels.package_sha256(pairs) == review.transfer.manifest_sha256,
             "rows": rows,
             "verdicts": RowMark.Verdict.choices,
             "verifications": verifications,

@@ -93,6 +93,29 @@ def test_failure_of_the_builder_is_kept_with_its_message(
     assert "transfer.package.failed" in actions_logged()
 
 
+def test_an_unexpected_failure_shows_a_chinese_message_and_logs_the_detail(
+    data, people, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """C5.5: the handler reads what to do, not an exception class; the log has the rest."""
+    import logging
+
+    from jilu.transfer import builder, tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("PyCdlibInvalidInput: Input string too long!")
+
+    monkeypatch.setattr(builder, "build_package", broken)
+    with caplog.at_level(logging.ERROR):
+        built(people, data["case"], django_capture_on_commit_callbacks)
+    package = Package.objects.get(case=data["case"])
+    assert package.state == Package.State.FAILED
+    assert package.error == tasks.INTERNAL_ERROR
+    assert "Error" not in package.error and "PyCdlib" not in package.error
+    assert "Input string too long!" in caplog.text
+    failed = AuditEntry.objects.filter(action="transfer.package.failed").get()
+    assert "RuntimeError" in str(failed.details)
+
+
 def test_transfer_records_who_what_when_and_locks_the_case(
     data, people, django_capture_on_commit_callbacks
 ):

@@ -75,6 +75,11 @@ def test_package_page_builds_with_progress_and_transfers(
     assert progress["state"] == "ready" and progress["percent"] == 100 and progress["finished"]
     body = handler.get(reverse("transfer:case_packages", args=[case.pk])).content.decode()
     assert package.manifest_sha256 in body
+    # each hash named by its file; the disc's is the one printed on its label
+    assert "光盘包哈希（package-manifest.txt 的 SHA-256）" in body and "清单 SHA-256" not in body
+    disc = package.discs.get()
+    assert f'<code class="disc-hash">{disc.manifest_sha256}</code>' in body
+    assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in body
     assert "第 1 张 共 1 张" in body and "移送第 1 版至法制审核" in body
     handler.post(reverse("transfer:package_transfer", args=[package.pk]), {"note": ""})
     body = handler.get(reverse("transfer:case_packages", args=[case.pk])).content.decode()
@@ -138,6 +143,23 @@ def test_review_page_shows_rows_with_player_integrity_and_gaps(transferred, clie
     assert body.count('name="verdict_') == 5
     assert "完整" in body and "录制缺口" in body
     assert package.manifest_sha256 in body
+
+
+def test_review_page_names_each_hash_and_shows_the_label_hash(transferred, client, people):
+    """C5.5: the hash to compare with a disc's label is that disc's manifest-sha256.txt
+    hash; the registered package hash is named as package-manifest.txt's, and its
+    lines (the label hashes) are shown and checked against it."""
+    package, review = transferred
+    login(client, people["legal_reviewer"])
+    body = client.get(reverse("transfer:review_detail", args=[review.pk])).content.decode()
+    disc = package.discs.get()
+    assert f'<code class="disc-hash" data-disc="1">{disc.manifest_sha256}</code>' in body
+    assert "各盘 manifest-sha256.txt 的 SHA-256" in body
+    assert "移送时登记的光盘包哈希（package-manifest.txt 的 SHA-256）" in body
+    assert "移送时登记的清单 SHA-256" not in body
+    assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in body
+    assert 'class="good" id="package-manifest-ok"' in body
+    assert f"manifest-sha256.txt 的 SHA-256：{disc.manifest_sha256}" in disc.label_text
 
 
 def test_verify_against_originals(transferred, client, people):

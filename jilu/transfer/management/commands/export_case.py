@@ -4,6 +4,7 @@ case's disc package from the command line (C5.5), printing progress and a summar
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from jilu.transfer.bag import PackageError
 from jilu.transfer.builder import build_package
 from jilu.transfer.discs import CAPACITIES
 from jilu.transfer.labels import human_size
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -57,6 +60,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        except Exception:
+            # Anything else: a plain message here, the traceback in the log.
+            logger.exception("export-case %s failed", number)
+            raise CommandError(
+                "制作光盘包失败，输出目录中未留下不完整的文件："
+                "请稍后重试；如仍失败，请联系系统管理员查看日志。"
+            ) from None
         self.stdout.write("")
         self.stdout.write(
             f"案件 {result.case_number}：{result.recordings} 个音像记录，"
@@ -69,7 +79,8 @@ class Command(BaseCommand):
                 f"{len(d.files)} 个文件，manifest-sha256.txt SHA-256 {d.manifest_sha256}"
             )
         self.stdout.write(
-            f"光盘包哈希（package-manifest.txt 的 SHA-256）：{result.manifest_sha256}"
+            f"光盘包哈希（package-manifest.txt 的 SHA-256，移送时登记；"
+            f"不在光盘上，由各盘 manifest-sha256.txt 的 SHA-256 组成）：{result.manifest_sha256}"
         )
         self.stdout.write(f"标签文字：{result.out_dir / 'labels.txt'}")
         if options["json"]:
