@@ -15,7 +15,16 @@ from django.db import IntegrityError, transaction
 from jilu.audit.chain import record
 from jilu.casework.actions_common import _person, _plain
 from jilu.casework.actions_numbering import _next_case_order, _rename_scope
-from jilu.casework.models import Activity, Annotation, Case, Category, Party, Power, RetentionClass
+from jilu.casework.models import (
+    Activity,
+    Annotation,
+    Case,
+    Category,
+    CloseReason,
+    Party,
+    Power,
+    RetentionClass,
+)
 from jilu.org.models import Person, Unit
 
 # The bureau's retention schedule: 执法类别 → 保管期限 of the case file (C5.6).
@@ -30,6 +39,9 @@ DEFAULT_RETENTION_SCHEDULE = {
 }
 
 # A case moves forward along this path; a reviewer may send it back to open.
+# Closing an open case skips legal review (C5.5): allowed only as a case that
+# did not end in a decision (不予处罚, 撤销立案 …), with the reason written down
+# (see ``set_case_status``), never as if it were finished.
 CASE_TRANSITIONS = {
     Case.Status.OPEN: {Case.Status.TRANSFERRED, Case.Status.CLOSED},
     Case.Status.TRANSFERRED: {Case.Status.REVIEWED, Case.Status.OPEN},
@@ -128,22 +140,56 @@ def update_case(*, actor: Any, case: Case, **changes: Any) -> Case:
     return case
 
 
+# C5.5: the reasons a case may close without legal review.
+CLOSE_WITHOUT_REVIEW_REASONS = frozenset(CloseReason.values) - {CloseReason.REVIEWED}
+
+
 @transaction.atomic
-def set_case_status(*, actor: Any, case: Case, status: str, note: str = "") -> Case:
+def set_case_status(
+    *, actor: Any, case: Case, status: str, note: str = "", reason: str = ""
+) -> Case:
+    """Move the case along ``CASE_TRANSITIONS``.
+
+    C5.4/C5.5: a case is finished only after its record list has gone to legal
+    review. Closing a case that is still open (never reviewed) needs one of
+    ``CLOSE_WITHOUT_REVIEW_REASONS`` and a written explanation; both are kept
+    on the case and in the audit log.
+    """
+    from django.utils import timezone
+
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status not in CASE_TRANSITIONS[case.status]:
         raise ValidationError(
             f"案件状态不能从“{case.get_status_display()}”改为“{Case.Status(status).label}”"
         )
+    note = (note or "").strip()
     old = case.status
+    fields = ["status", "updated_at"]
+    details: dict[str, Any] = {"from": old, "to": status, "note": note}
+    if status == Case.Status.CLOSED:
+        if old == Case.Status.REVIEWED:
+            reason = CloseReason.REVIEWED
+        else:
+            errors = {}
+            if reason not in CLOSE_WITHOUT_REVIEW_REASONS:
+                errors["reason"] = (
+                    "案件未经法制审核（C5.5），不能作为办结结案；如不予处罚、撤销立案等，"
+                    "请选择结案原因"
+                )
+            if not note:
+                errors["note"] = "未经法制审核结案，请写明理由"
+            if errors:
+                raise ValidationError(errors)
+            details["without_review"] = True
+            details["recordings"] = Annotation.objects.filter(case=case).count()
+        case.close_reason = reason
+        case.close_note = note
+        case.closed_at = timezone.now()
+        details["reason"] = str(reason)
+        fields += ["close_reason", "close_note", "closed_at"]
     case.status = status
-    case.save(update_fields=["status", "updated_at"])
-    record(
-        "casework.case.status",
-        actor=actor,
-        obj=case,
-        details={"from": old, "to": status, "note": note.strip()},
-    )
+    case.save(update_fields=fields)
+    record("casework.case.status", actor=actor, obj=case, details=details)
     return case
 
 

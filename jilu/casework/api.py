@@ -17,7 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from jilu.casework import actions, queries, recordlist
 from jilu.casework import views_documents as documents
 from jilu.casework.coverage import activity_coverage
-from jilu.casework.forms import units_for
+from jilu.casework.forms import may_write_activities, officers_for, units_for
 from jilu.casework.models import (
     CASE_EDITORS,
     Activity,
@@ -376,11 +376,13 @@ def list_activities(
 def create_activity(request: HttpRequest, body: ActivityIn):
     """Write down an activity. On-site kinds (S1, S3–S6) need two officers (C4.1)."""
     user = _person(request)
+    if not may_write_activities(user):
+        raise HttpError(403, "你的角色不能登记执法活动（督察、法制审核员、档案管理员只能查看）")
     _choice(body.kind, ActivityKind, "活动类型")
     _choice(body.category, Category, "执法类别")
     unit = _unit(user, body.unit_code)
-    visible_people = Person.objects.restrict(user, "view")
-    officers = list(visible_people.filter(pk__in=body.officer_ids, is_active=True))
+    # Only the people within the caller's own scope (never merely visible ones).
+    officers = list(officers_for(user).filter(pk__in=body.officer_ids))
     if len(officers) != len(set(body.officer_ids)):
         raise HttpError(400, "执法人员中有不存在、不在岗或不在你可见范围内的人员")
     power = None
@@ -536,7 +538,7 @@ def create_case(request: HttpRequest, body: CaseIn):
         raise HttpError(403, f"单位编号 {body.unit_code} 不存在，或不在你的本单位及下级单位之中")
     handler = None
     if body.handler_id is not None:
-        handler = Person.objects.restrict(user, "view").filter(pk=body.handler_id).first()
+        handler = officers_for(user).filter(pk=body.handler_id).first()
         if handler is None:
             raise HttpError(400, f"没有编号为 {body.handler_id} 的人员")
     power = Power.objects.filter(pk=body.power_id).first() if body.power_id else None

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jilu.casework.models import (
+    ACTIVITY_CREATORS,
+    ACTIVITY_EDITORS,
     Activity,
     ActivityKind,
     Case,
     Category,
+    CloseReason,
     Party,
     Power,
     RecordedStep,
@@ -20,6 +24,7 @@ from jilu.casework.models import (
 )
 from jilu.devices.forms import LocalDateTimeInput, PersonChoiceField, UnitChoiceField
 from jilu.org.models import Person, Unit
+from jilu.org.roles import Role
 
 
 def when(label: Any, *, required: bool = False) -> forms.DateTimeField:
@@ -40,22 +45,46 @@ class PowerChoice(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}"
 
 
+def may_write_activities(user: Any) -> bool:
+    """Whether the user writes activities down at all: officers, case handlers,
+    squad and brigade leaders and administrators, never inspectors, legal
+    reviewers or archivists (who only read)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user.unit_id) and user.has_role(*ACTIVITY_CREATORS)
+
+
 def units_for(user: Any, *, above: bool = True) -> forms.models.QuerySet:
-    """The units a person may write activities under: their own unit, the units
-    above it (the enforcing brigade) and those below it. Cases are opened only
-    in the person's own subtree (``above=False``), where they can see them."""
+    """The units a person may write activities under: their own unit, the
+    enforcing brigade above it and the units below it. Cases are opened only
+    in the person's own subtree (``above=False``), where they can see them.
+    Nobody who may not write activities gets any unit."""
+    if not may_write_activities(user):
+        return Unit.objects.none()
     if user.is_superuser and not user.unit_id:
         return Unit.objects.filter(active=True)
-    if not user.unit_id:
-        return Unit.objects.none()
     ids = list(user.unit.subtree().values_list("pk", flat=True))
     if above:
-        ids += [u.pk for u in user.unit.ancestors()]
+        ids += [u.pk for u in user.unit.ancestors() if u.level == Unit.Level.BRIGADE]
     return Unit.objects.filter(pk__in=ids, active=True)
 
 
 def officers_for(user: Any) -> forms.models.QuerySet:
-    return Person.objects.restrict(user, "view").filter(is_active=True).order_by("name")
+    """The people a user may name on an activity (or as a case's handler): an
+    officer names the colleagues of their own unit; leaders, case handlers and
+    administrators the people of their unit subtree; nobody else anyone."""
+    people = Person.objects.filter(is_active=True).order_by("name")
+    if not may_write_activities(user):
+        return people.none()
+    if user.is_superuser and not user.unit_id:
+        return people
+    if user.is_superuser or user.has_role(*ACTIVITY_EDITORS):
+        return people.filter(unit__path__startswith=user.unit.path)
+    if user.has_role(Role.OFFICER):
+        return people.filter(Q(unit_id=user.unit_id) | Q(pk=user.pk))
+    return people.none()
 
 
 def parties_for(user: Any) -> forms.models.QuerySet:
@@ -192,15 +221,29 @@ class AnnotateForm(forms.Form):
     )
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
 
-    def __init__(self, *args: Any, activities, run, suggested=(), **kwargs: Any):
+    def __init__(self, *args: Any, activities, run, suggested=(), fits=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["activity"].queryset = activities
         best = {a.pk for a in suggested}
-        self.fields["activity"].label_from_instance = lambda a: (
-            f"{gettext('【推荐】')}{activity_label(a)}" if a.pk in best else activity_label(a)
-        )
+        fits = fits or {}
+
+        def label(a: Activity) -> str:
+            if a.pk not in best:
+                return activity_label(a)
+            return f"{suggestion_tag(fits.get(a.pk))}{activity_label(a)}"
+
+        self.fields["activity"].label_from_instance = label
         self.fields["run"].queryset = run
         self.fields["run"].label_from_instance = lambda r: str(r)
+
+
+def suggestion_tag(fit: Any) -> str:
+    """【推荐】 with why: the times overlap, or are only near (with the gap)."""
+    if fit is None:
+        return gettext("【推荐】")
+    if fit.overlaps:
+        return gettext("【推荐·时间重叠】")
+    return gettext("【推荐·时间相近，相隔 %(n)d 分钟】") % {"n": fit.gap_minutes}
 
 
 def activity_label(a: Activity) -> str:
@@ -256,7 +299,13 @@ class QuickActivityForm(PartyFields):
 class CaseForm(forms.Form):
     number = forms.CharField(label=_("案件编号"), max_length=60)
     title = forms.CharField(label=_("案由"), max_length=200, required=False)
-    category = forms.ChoiceField(label=_("执法类别"), choices=Category.choices)
+    # No preselection: a penalty case once went in as licensing because the
+    # first choice was taken silently (the category fixes retention, C5.6).
+    category = forms.ChoiceField(
+        label=_("执法类别"),
+        choices=[("", _("（请选择执法类别）"))] + list(Category.choices),
+        error_messages={"required": _("请选择执法类别")},
+    )
     power = PowerChoice(
         label=_("执法事项（权责清单）"), queryset=Power.objects.none(), required=False
     )
@@ -283,7 +332,14 @@ class CaseForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("新状态"), choices=Case.Status.choices)
+    reason = forms.ChoiceField(
+        label=_("结案原因"),
+        choices=[("", _("（请选择结案原因）"))]
+        + [(v, label) for v, label in CloseReason.choices if v != CloseReason.REVIEWED],
+        required=False,
+    )
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    confirm = forms.BooleanField(label=_("我确认结案后案件不能再修改"), required=False)
 
 
 class PowerImportForm(forms.Form):

@@ -26,6 +26,11 @@ from jilu.org.roles import LEADERS, UNIT_READERS, Role
 ACTIVITY_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
 CASE_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
 POWER_EDITORS = frozenset({Role.ADMIN})
+# Who writes activities down at all: the officers who carry them out and those
+# who organise enforcement (the editors above), each within their own scope.
+# Inspectors, legal reviewers and archivists read but never write (C6.4, C5.5,
+# C6.3): "督察可查看所有单位，但不做修改".
+ACTIVITY_CREATORS = frozenset({Role.OFFICER, *ACTIVITY_EDITORS})
 
 
 class Category(models.TextChoices):
@@ -85,6 +90,18 @@ DEFAULT_STEP = {
     ActivityKind.S7: RecordedStep.OTHER,
     ActivityKind.S8: RecordedStep.OTHER,
 }
+
+
+class CloseReason(models.TextChoices):
+    """Why a case was closed (C5.5). Only ``REVIEWED`` is a case finished after
+    legal review; the others close a case that never went through it, and need
+    a written explanation."""
+
+    REVIEWED = "reviewed", "经法制审核后结案"
+    NO_PENALTY = "no_penalty", "不予处罚"
+    REVOKED = "revoked", "撤销立案"
+    REFERRED = "referred", "移送其他机关处理"
+    OTHER = "other", "其他原因"
 
 
 class RetentionClass(models.TextChoices):
@@ -247,6 +264,13 @@ class Case(models.Model):
     # Once someone orders the record list by hand, new recordings are appended
     # to it instead of the list being renumbered in case order (A2 rule 4).
     list_order_manual = models.BooleanField("清单顺序已手工调整", default=False)
+    # C5.5: how the case was closed; a case closed without legal review keeps
+    # the reason and the written explanation (also in the audit log).
+    close_reason = models.CharField(
+        "结案原因", max_length=20, choices=CloseReason.choices, blank=True
+    )
+    close_note = models.CharField("结案说明", max_length=300, blank=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -273,6 +297,13 @@ class Case(models.Model):
         """Only an open case changes; once transferred its record list is fixed."""
         return self.status == self.Status.OPEN
 
+    @property
+    def closed_without_review(self) -> bool:
+        return self.status == self.Status.CLOSED and self.close_reason not in (
+            "",
+            CloseReason.REVIEWED,
+        )
+
     @classmethod
     def access_q(cls, user: Any, action: str) -> Q | None:
         q = access.role_scope(
@@ -287,7 +318,9 @@ class Case(models.Model):
                     ).values("case_id")
                 )
                 q = _either(q, mine)
-            elif action == access.CHANGE:
+            elif action == access.CHANGE and user.has_role(*ACTIVITY_CREATORS):
+                # The handler changes their case, if they hold a role that
+                # handles enforcement at all (never inspectors or reviewers).
                 q = _either(q, Q(handler_id=user.pk))
         return q
 
@@ -423,8 +456,10 @@ class Activity(models.Model):
             user, action, read_roles=UNIT_READERS, write_roles=ACTIVITY_EDITORS, field="unit"
         )
         if _signed_in(user) and not user.is_superuser and action in (access.VIEW, access.CHANGE):
-            # An officer sees and edits the activities they took part in or wrote down.
-            q = _either(q, Q(pk__in=_participant_activity_ids(user)) | Q(created_by_id=user.pk))
+            # An officer sees and edits the activities they took part in or wrote
+            # down; only those who write activities at all edit them.
+            if action == access.VIEW or user.has_role(*ACTIVITY_CREATORS):
+                q = _either(q, Q(pk__in=_participant_activity_ids(user)) | Q(created_by_id=user.pk))
         if (
             action == access.VIEW
             and _signed_in(user)

@@ -30,6 +30,10 @@ CATEGORY_WORDS = {
     "其他行政权力": Category.OTHER,
 }
 MAX_ROWS = 20000
+NOT_XLSX = (
+    "所选文件不是 Excel 工作簿（.xlsx），无法读取。如果是 .xls、.csv 或 WPS 格式，"
+    "请在 Excel 或 WPS 中“另存为” .xlsx 后再上传"
+)
 
 
 def _columns(header: tuple) -> dict[str, int]:
@@ -56,8 +60,10 @@ def import_powers(*, actor: Any, unit: Unit, stream: BinaryIO) -> dict[str, int]
 
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile/openpyxl raise many kinds for a non-XLSX file
-        raise ValidationError(f"无法读取文件：{exc}。请上传 .xlsx 格式的权责清单") from None
+    except Exception:  # zipfile/openpyxl raise many kinds for a non-XLSX file
+        # The library's own words ("File is not a zip file") mean nothing to
+        # the person importing; say what the file should be.
+        raise ValidationError(NOT_XLSX) from None
     ws = wb.active
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None)

@@ -143,9 +143,36 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> timedelt
     return max(timedelta(0), min(a1, b1) - max(a0, b0))
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a suggested activity's window relates to the recording's: they
+    overlap, or the activity is only near in time, ``gap`` apart."""
+
+    overlaps: bool
+    gap: timedelta
+
+    @property
+    def gap_minutes(self) -> int:
+        return max(1, round(self.gap.total_seconds() / 60)) if not self.overlaps else 0
+
+
+def suggestion_fit(recording: Recording, activity: Activity) -> Fit:
+    """Whether ``activity`` really overlaps ``recording`` in time, or how far apart they are."""
+    start = recording.started_at
+    end = recording_end(recording) or start
+    a0 = activity.span_start
+    a1 = activity.span_end or activity.span_start + OPEN_ACTIVITY_SPAN
+    if a0 <= end and start <= a1:
+        return Fit(overlaps=True, gap=timedelta(0))
+    gap = a0 - end if a0 > end else start - a1
+    return Fit(overlaps=False, gap=gap)
+
+
 def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
     """Activities whose officers include the recording's officer and whose
-    time window overlaps the recording's, best overlap first."""
+    time window overlaps the recording's or is near it (within ``MATCH_SLACK``,
+    C3.3: officers switch on before the activity begins), best overlap first.
+    ``suggestion_fit`` tells which of the two each one is."""
     if recording.officer_id is None:
         return []
     start = recording.started_at

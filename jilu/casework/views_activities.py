@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from jilu.casework import actions, queries
 from jilu.casework.coverage import activity_coverage
-from jilu.casework.forms import ActivityForm
+from jilu.casework.forms import ActivityForm, may_write_activities
 from jilu.casework.models import Activity, ActivityKind, Annotation
 from jilu.casework.views_common import _page, _party_from
 from jilu.devices.forms import apply_errors
@@ -48,6 +48,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         request,
         "casework/activity_list.html",
         {
+            "can_create": may_write_activities(request.user),
             "page_obj": page,
             "kinds": ActivityKind.choices,
             "kind": kind,
@@ -72,6 +73,17 @@ def _get_activity(request: HttpRequest, pk: int, action: str = "view") -> Activi
     ):
         raise PermissionDenied(_("你可以查看这项执法活动，但不能修改它"))
     return activity
+
+
+def _locked_reason(activity: Activity) -> str:
+    """Why the activity can no longer be changed: its case went to legal review
+    or was closed, and its record list is fixed (C5.5)."""
+    if activity.case_id is None or activity.case.editable:
+        return ""
+    return _("所属案件 %(n)s %(s)s，本活动已锁定，不能修改（C5.5）") % {
+        "n": activity.case.number,
+        "s": activity.case.get_status_display(),
+    }
 
 
 _ACTIVITY_KEYS = (
@@ -102,8 +114,12 @@ _ACTIVITY_KEYS = (
 
 @login_required
 def activity_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.unit_id and not request.user.is_superuser:
-        raise PermissionDenied(_("你没有所属单位，不能登记执法活动"))
+    if not may_write_activities(request.user):
+        # Inspectors, legal reviewers and archivists read; they do not write
+        # activities (C6.4: "督察可查看所有单位，但不做修改").
+        raise PermissionDenied(
+            _("只有执法队员、中队长、大队长、案件承办人和系统管理员可以在本单位范围内登记执法活动")
+        )
     initial = {"officers": [request.user.pk], "unit": request.user.unit_id}
     form = ActivityForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -134,6 +150,10 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _get_activity(request, pk, "change")
+    locked = _locked_reason(activity)
+    if locked:
+        messages.error(request, locked)
+        return redirect("casework:activity_detail", pk=activity.pk)
     initial = {k: getattr(activity, k) for k in _ACTIVITY_KEYS}
     initial.update(
         power=activity.power_id,
@@ -187,6 +207,8 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # Recordings of its officers in its span that are not linked to it yet.
     unlinked = [r for r in coverage.recordings if r.pk in visible_ids and r.pk not in linked]
+    can_change = Activity.objects.restrict(request.user, "change").filter(pk=pk).exists()
+    locked = _locked_reason(activity)
     return render(
         request,
         "casework/activity_detail.html",
@@ -196,6 +218,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "annotations": annotations,
             "coverage": coverage,
             "unlinked": unlinked,
-            "can_change": Activity.objects.restrict(request.user, "change").filter(pk=pk).exists(),
+            "can_change": can_change and not locked,
+            "locked_reason": locked if can_change else "",
         },
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jilu.casework import actions, queries
-from jilu.casework.forms import AnnotateForm, QuickActivityForm
+from jilu.casework.forms import AnnotateForm, QuickActivityForm, may_write_activities
 from jilu.casework.models import DEFAULT_STEP, Activity, Annotation
 from jilu.casework.views_common import _page, _party_from
 from jilu.devices.forms import apply_errors
@@ -70,6 +70,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "overdue": sum(1 for r in rows if r["deadline"].overdue),
+            "can_create": may_write_activities(request.user),
             "recent": recent,
         },
     )
@@ -121,7 +122,10 @@ def _annotate_forms(request: HttpRequest, recording: Recording, data=None, quick
         initial.update(activity=existing.activity_id, step=existing.step, note=existing.note)
     elif suggested:
         initial.update(activity=suggested[0].pk, step=DEFAULT_STEP.get(suggested[0].kind))
-    form = AnnotateForm(data, activities=choices, run=run_qs, suggested=suggested, initial=initial)
+    fits = {a.pk: queries.suggestion_fit(recording, a) for a in suggested}
+    form = AnnotateForm(
+        data, activities=choices, run=run_qs, suggested=suggested, fits=fits, initial=initial
+    )
     quick = QuickActivityForm(quick_data, user=user, recording=recording)
     return form, quick, suggested, existing, run
 
@@ -130,7 +134,24 @@ def _has_annotation(recording: Recording) -> bool:
     return Annotation.objects.filter(recording_id=recording.pk).exists()
 
 
+def _locked_reason(ann: Annotation | None) -> str:
+    """Why an annotation can no longer be changed: its case went to legal
+    review or was closed, and the record list is fixed (C5.5)."""
+    if ann is None or ann.case_id is None or ann.case.editable:
+        return ""
+    return _("该声像记录已列入案件 %(n)s 的清单，案件%(s)s，标注已锁定，不能重新标注（C5.5）") % {
+        "n": ann.case.number,
+        "s": ann.case.get_status_display(),
+    }
+
+
 def _render_annotate(request, recording, form, quick, suggested, existing, run, status=200):
+    fits = [queries.suggestion_fit(recording, a) for a in suggested]
+    locked = _locked_reason(existing)
+    if locked:
+        form = quick = None
+    if not may_write_activities(request.user):
+        quick = None
     return render(
         request,
         "casework/annotate.html",
@@ -139,6 +160,8 @@ def _render_annotate(request, recording, form, quick, suggested, existing, run, 
             "form": form,
             "quick": quick,
             "suggested": suggested,
+            "all_overlap": all(f.overlaps for f in fits),
+            "locked_reason": locked,
             "existing": existing,
             "run": run,
             "deadline": queries.deadline(recording),
@@ -152,6 +175,13 @@ def _render_annotate(request, recording, form, quick, suggested, existing, run, 
 def annotate(request: HttpRequest, pk: int) -> HttpResponse:
     """Tie one recording (and its run of segments) to an activity with its step."""
     recording = _get_recording(request, pk, change=request.method == "POST")
+    if request.method == "POST":
+        locked = _locked_reason(
+            Annotation.objects.select_related("case").filter(recording=recording).first()
+        )
+        if locked:
+            messages.error(request, locked)
+            return redirect("casework:annotation", pk=recording.pk)
     form, quick, suggested, existing, run = _annotate_forms(
         request, recording, request.POST or None
     )
@@ -199,6 +229,8 @@ def annotate(request: HttpRequest, pk: int) -> HttpResponse:
 def annotate_new_activity(request: HttpRequest, pk: int) -> HttpResponse:
     """Write down the activity on the spot and annotate the recording with it."""
     recording = _get_recording(request, pk, change=True)
+    if not may_write_activities(request.user):
+        raise PermissionDenied(_("你的角色不能登记执法活动"))
     form, quick, suggested, existing, run = _annotate_forms(request, recording, None, request.POST)
     if quick.is_valid():
         data = quick.cleaned_data
@@ -240,6 +272,7 @@ def annotation(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if ann is None:
         return redirect("casework:annotate", pk=recording.pk)
+    locked = _locked_reason(ann)
     return render(
         request,
         "casework/annotation.html",
@@ -247,6 +280,7 @@ def annotation(request: HttpRequest, pk: int) -> HttpResponse:
             "recording": recording,
             "ann": ann,
             "end": queries.recording_end(recording),
-            "can_change": _may_annotate(request.user, recording),
+            "can_change": _may_annotate(request.user, recording) and not locked,
+            "locked_reason": locked if _may_annotate(request.user, recording) else "",
         },
     )

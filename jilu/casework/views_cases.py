@@ -186,12 +186,18 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
                 _("移送法制部门和审核结论只能通过“光盘包与移送”和法制审核办理（C5.5）")
             ),
         )
+    if not form.cleaned_data["confirm"]:
+        # An explicit confirmation: a closed case never changes again.
+        return _back_to_case(
+            request, case, ValidationError(_("请勾选“我确认结案后案件不能再修改”后再结案"))
+        )
     try:
         actions.set_case_status(
             actor=request.user,
             case=case,
             status=form.cleaned_data["status"],
             note=form.cleaned_data["note"],
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as exc:
         return _back_to_case(request, case, exc)

@@ -155,7 +155,10 @@ def test_closed_case_refuses_annotation(make_recording, make_activity, people, t
         actor="system:test", number="X-1", category="penalty", unit=tree["brigade"]
     )
     act = make_activity(case=case)
-    actions.set_case_status(actor="system:test", case=case, status="closed")
+    # C5.5: closed without legal review, with the reason written down.
+    actions.set_case_status(
+        actor="system:test", case=case, status="closed", reason="revoked", note="重复立案"
+    )
     with pytest.raises(ValidationError, match="已移送或结案"):
         actions.annotate(
             actor=people["officer"], recording=make_recording(), activity=act, step="other"

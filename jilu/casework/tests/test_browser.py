@@ -123,3 +123,30 @@ def test_case_handler_opens_a_case_and_orders_its_activities(
     expect(page.locator("tr[data-activity]").nth(0)).to_have_attribute(
         "data-activity", str(second.pk)
     )
+
+
+@pytest.mark.browser
+def test_closing_an_unreviewed_case_asks_for_reason_and_confirmation(
+    transactional_db, page, people, tree
+):
+    """C5.4/C5.5: an open case never went to legal review; closing it takes a
+    reason, an explanation, a ticked confirmation (and the confirm dialog)."""
+    case = actions.create_case(
+        actor="system:test",
+        number="思城执罚〔2026〕22号",
+        category="penalty",
+        unit=tree["brigade"],
+        handler=people["case_handler"],
+    )
+    sign_in(page, "case_handler")
+    page.goto(f"{page.base_url}/casework/cases/{case.pk}/")
+    form = page.locator("#close-form")
+    expect(page.locator("#close-warning")).to_contain_text("尚未移送法制审核")
+    form.get_by_label("结案原因").select_option(label="撤销立案")
+    form.get_by_label("说明").fill("重复立案")
+    form.get_by_label("我确认结案后案件不能再修改").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    form.get_by_role("button", name="结案").click()
+    expect(page.locator("#close-reason")).to_contain_text("撤销立案：重复立案")
+    expect(page.locator("#close-reason")).to_contain_text("未经法制审核")
+    expect(page.locator("#close-form")).to_have_count(0)

@@ -222,9 +222,17 @@ def test_case_pages(client, people, tree, make_activity, make_recording):
     assert "只能通过" in response.content.decode()
     case.refresh_from_db()
     assert case.status == "open"
-    assert c.post(status, {"status": "closed"}).status_code == 302
+    # C5.4/C5.5: the case has a recording in its list and never went to legal
+    # review: one click does not close it; a reason, an explanation and an
+    # explicit confirmation do (see test_case_close.py).
+    response = c.post(status, {"status": "closed", "confirm": "1"}, follow=True)
+    assert "未经法制审核" in response.content.decode()
     case.refresh_from_db()
-    assert case.status == "closed"
+    assert case.status == "open"
+    closing = {"status": "closed", "reason": "no_penalty", "note": "违法行为轻微并及时改正"}
+    assert c.post(status, {**closing, "confirm": "1"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "closed" and case.close_reason == "no_penalty"
     assert (
         _client(client, people["squad_admin"])
         .get(reverse("casework:case_detail", args=[case.pk]))
