@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jilu.ingest",
     "jilu.casework",
     "jilu.transfer",
+    "jilu.access",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,10 @@ SERVE_LINK_SECONDS = conf.env_int("JILU_SERVE_LINK_SECONDS", 600, minimum=10)
 SERVE_LINK_PREFIX = conf.env_str("JILU_SERVE_LINK_PREFIX", "/_jilu_media/")
 # Front servers whose X-Real-IP header names the client (audit log addresses).
 TRUSTED_PROXIES = conf.env_networks("JILU_TRUSTED_PROXIES", [])
+
+# C6.3: how long a leader's approval of an access request (调用单) lets the
+# archivist make its copies.
+ACCESS_VALID_DAYS = conf.env_int("JILU_ACCESS_VALID_DAYS", 7, minimum=1)
 
 # Fixity (C6.5.3, C6.5.4): every stored object re-hashed at least once a period.
 FIXITY_PERIOD_DAYS = conf.env_int("JILU_FIXITY_PERIOD_DAYS", 30, minimum=1)

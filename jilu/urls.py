@@ -18,6 +18,7 @@ urlpatterns = [
     path("casework/docs/", include("jilu.casework.urls_documents")),
     path("casework/", include("jilu.casework.urls")),
     path("transfer/", include("jilu.transfer.urls")),
+    path("access/", include("jilu.access.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

@@ -37,20 +37,56 @@ HOMES = {
 
 OVERSIGHT = ["单位", "人员", "记录仪", "采集工作站", "配备缺口"]
 NAV = {
-    "officer": ["工作台", "待标注", "我的记录仪", "声像记录", "执法活动", "案件", "数据采集"],
-    "squad_leader": ["工作台", "待标注", "我的记录仪", "声像记录", "执法活动", "案件", "标注督办"]
+    "officer": [
+        "工作台",
+        "待标注",
+        "我的记录仪",
+        "声像记录",
+        "执法活动",
+        "案件",
+        "调用申请",
+        "数据采集",
+    ],
+    "squad_leader": [
+        "工作台",
+        "待标注",
+        "我的记录仪",
+        "声像记录",
+        "执法活动",
+        "案件",
+        "调用申请",
+        "标注督办",
+    ]
     + OVERSIGHT
     + ["数据采集", "权责清单"],
-    "brigade_leader": ["工作台", "声像记录", "执法活动", "案件", "标注督办"]
+    "brigade_leader": ["工作台", "声像记录", "执法活动", "案件", "调用申请", "标注督办"]
     + OVERSIGHT
     + ["数据采集", "权责清单"],
-    "archivist": ["工作台", "声像记录", "执法活动", "案件", "单位", "人员", "记录仪", "数据采集"],
-    "case_handler": ["工作台", "声像记录", "执法活动", "案件", "数据采集", "权责清单"],
-    "legal_reviewer": ["工作台", "声像记录", "执法活动", "案件", "数据采集", "法制审核"],
-    "inspector": ["工作台", "声像记录", "执法活动", "案件", "标注督办"]
+    "archivist": [
+        "工作台",
+        "声像记录",
+        "执法活动",
+        "案件",
+        "调用申请",
+        "单位",
+        "人员",
+        "记录仪",
+        "数据采集",
+    ],
+    "case_handler": ["工作台", "声像记录", "执法活动", "案件", "调用申请", "数据采集", "权责清单"],
+    "legal_reviewer": [
+        "工作台",
+        "声像记录",
+        "执法活动",
+        "案件",
+        "调用申请",
+        "数据采集",
+        "法制审核",
+    ],
+    "inspector": ["工作台", "声像记录", "执法活动", "案件", "调用申请", "标注督办"]
     + OVERSIGHT
     + ["数据采集", "固定性告警", "后台任务", "审计日志"],
-    "admin": ["工作台", "声像记录", "执法活动", "案件", "标注督办"]
+    "admin": ["工作台", "声像记录", "执法活动", "案件", "调用申请", "标注督办"]
     + OVERSIGHT
     + ["数据采集", "法制审核", "权责清单", "固定性告警", "后台任务", "审计日志"],
 }
@@ -278,6 +314,7 @@ def test_footer_switches_to_english_and_back(as_person):
         "Recordings",
         "Activities",
         "Cases",
+        "Access requests",
         "Data collection",
     ]
     assert "set the recorder" in html and "timestamp overlay (C3.2)" in html
@@ -302,16 +339,17 @@ def test_403_in_english(as_person):
 
 
 def _po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr (the first plural form) of a .po file."""
+    """msgid -> msgstr (the first plural form) of a .po file; an entry with a
+    context is keyed as gettext stores it, ``context\x04msgid``."""
     entries: dict[str, str] = {}
     text = path.read_text(encoding="utf-8")
     for block in text.split("\n\n"):
         lines = [line for line in block.splitlines() if not line.startswith("#")]
-        current, parts = None, {"msgid": [], "msgstr": []}
+        current, parts = None, {"msgctxt": [], "msgid": [], "msgstr": []}
         for line in lines:
             key = line.split(" ", 1)[0]
-            if key in ("msgid", "msgstr", "msgstr[0]"):
-                current = "msgstr" if key.startswith("msgstr") else "msgid"
+            if key in ("msgctxt", "msgid", "msgstr", "msgstr[0]"):
+                current = "msgstr" if key.startswith("msgstr") else key
                 parts[current].append(line.split(" ", 1)[1])
             elif key in ("msgid_plural",) or key.startswith("msgstr["):
                 current = None
@@ -319,6 +357,8 @@ def _po_entries(path: Path) -> dict[str, str]:
                 parts[current].append(line)
         # PO strings are C-quoted, which Python literals read the same way here.
         msgid = "".join(ast.literal_eval(s) for s in parts["msgid"])
+        if parts["msgctxt"]:
+            msgid = "".join(ast.literal_eval(s) for s in parts["msgctxt"]) + "\x04" + msgid
         if msgid:
             entries[msgid] = "".join(ast.literal_eval(s) for s in parts["msgstr"])
     return entries

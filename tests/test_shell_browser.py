@@ -59,7 +59,7 @@ def test_officer_home_shows_recorder_and_checklist(page, demo):
     expect(page.locator("#checklist")).to_contain_text("24 小时内")
     expect(page.locator("#my-recent")).to_contain_text("登录")
     expect(page.locator(".mainnav a")).to_have_text(
-        ["工作台", "待标注", "我的记录仪", "声像记录", "执法活动", "案件", "数据采集"]
+        ["工作台", "待标注", "我的记录仪", "声像记录", "执法活动", "案件", "调用申请", "数据采集"]
     )
 
 
@@ -125,6 +125,7 @@ def test_footer_switches_language_to_english_and_back(page, demo):
             "Recordings",
             "Activities",
             "Cases",
+            "Access requests",
             "Data collection",
         ]
     )

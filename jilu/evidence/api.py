@@ -196,5 +196,19 @@ def get_recording(request: HttpRequest, pk: int) -> Recording:
     response={200: None, 206: None, 302: None, 304: None, 416: None},
 )
 def recording_content(request: HttpRequest, pk: int, download: bool = False) -> HttpResponse:
+    """``download=true`` copies the original: only an archivist covering the
+    recording under an approved, unexpired access request (C6.3, C6.5.7);
+    ``request`` may name that request."""
     rec = _get(request, pk, "download" if download else "play")
+    if download:
+        from jilu.access import gate
+
+        if gate.authorise_copy(request, rec, via="api") is None:
+            playback.note_access(
+                actor=request.user,
+                recording_id=rec.pk,
+                action="refused",
+                details={"wanted": "download", "via": "api", "reason": "no_approved_request"},
+            )
+            raise HttpError(403, str(gate.REFUSAL))
     return playback.serve_recording(request, rec, download=download, via="api")

@@ -221,8 +221,27 @@ def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custody": _custody(recording),
             "annotation": _annotation(recording),
             "timeline_day": recording.started_at.astimezone(timeline.SHANGHAI).date().isoformat(),
+            **_access_context(request.user, recording),
         },
     )
+
+
+def _access_context(user: Any, recording: Recording) -> dict[str, Any]:
+    """Copying the original (C6.3): the download button only for whom it will
+    work, otherwise the request button; this recording's requests in scope."""
+    from jilu.access import scope
+    from jilu.access.models import AccessRequest
+
+    grant = scope.copy_grant(user, recording)
+    return {
+        "copy_grant": grant,
+        "access_requests": list(
+            AccessRequest.objects.restrict(user, "view")
+            .filter(recordings=recording)
+            .select_related("requester")
+            .order_by("-created_at", "-pk")[:20]
+        ),
+    }
 
 
 def _annotation(recording: Recording) -> Any:
@@ -250,8 +269,25 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @keeps_session
 def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """The original bytes as a file named as on the recorder."""
+    """The original bytes as a file named as on the recorder: a copy, which only
+    an archivist makes under an approved, unexpired access request (C6.3,
+    C6.5.7); anyone else is refused (403, audited) and pointed to the request form."""
+    from jilu.access import gate
+
     recording = _get_recording(request, pk, "download", lean=True)
+    if gate.authorise_copy(request, recording) is None:
+        playback.note_access(
+            actor=request.user,
+            recording_id=recording.pk,
+            action="refused",
+            details={"wanted": "download", "reason": "no_approved_request"},
+        )
+        return render(
+            request,
+            "access/copy_refused.html",
+            {"rec": recording, "message": gate.REFUSAL},
+            status=403,
+        )
     return playback.serve_recording(request, recording, download=True)
 
 

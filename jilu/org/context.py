@@ -8,58 +8,61 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jilu.org.roles import Role
 
-# (label, url name, roles that see it; empty = everyone signed in)
+# (label, url name, roles that see it; empty = everyone signed in). The labels
+# carry the context "nav": as menu entries they are plural ("Recorders"), while
+# the same words elsewhere label one thing ("Recorder A000102").
 NAV = [
-    (_("工作台"), "home", ()),
-    (_("待标注"), "casework:queue", (Role.OFFICER,)),
-    (_("我的记录仪"), "devices:my_recorders", (Role.OFFICER,)),
-    (_("声像记录"), "evidence:recording_list", ()),
-    (_("执法活动"), "casework:activity_list", ()),
-    (_("案件"), "casework:case_list", ()),
+    (pgettext_lazy("nav", "工作台"), "home", ()),
+    (pgettext_lazy("nav", "待标注"), "casework:queue", (Role.OFFICER,)),
+    (pgettext_lazy("nav", "我的记录仪"), "devices:my_recorders", (Role.OFFICER,)),
+    (pgettext_lazy("nav", "声像记录"), "evidence:recording_list", ()),
+    (pgettext_lazy("nav", "执法活动"), "casework:activity_list", ()),
+    (pgettext_lazy("nav", "案件"), "casework:case_list", ()),
+    (pgettext_lazy("nav", "调用申请"), "access:list", ()),
     (
-        _("标注督办"),
+        pgettext_lazy("nav", "标注督办"),
         "casework:squad_queue",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (
-        _("单位"),
+        pgettext_lazy("nav", "单位"),
         "org:unit_list",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER, Role.ARCHIVIST),
     ),
     (
-        _("人员"),
+        pgettext_lazy("nav", "人员"),
         "org:person_list",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER, Role.ARCHIVIST),
     ),
     (
-        _("记录仪"),
+        pgettext_lazy("nav", "记录仪"),
         "devices:recorder_list",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER, Role.ARCHIVIST),
     ),
     (
-        _("采集工作站"),
+        pgettext_lazy("nav", "采集工作站"),
         "devices:workstation_list",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (
-        _("配备缺口"),
+        pgettext_lazy("nav", "配备缺口"),
         "devices:gaps",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
-    (_("数据采集"), "ingest:workstation", ()),
-    (_("法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
+    (pgettext_lazy("nav", "数据采集"), "ingest:workstation", ()),
+    (pgettext_lazy("nav", "法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
     (
-        _("权责清单"),
+        pgettext_lazy("nav", "权责清单"),
         "casework:power_list",
         (Role.ADMIN, Role.CASE_HANDLER, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
-    (_("固定性告警"), "evidence:alarm_list", (Role.ADMIN, Role.INSPECTOR)),
-    (_("后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
-    (_("审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
+    (pgettext_lazy("nav", "固定性告警"), "evidence:alarm_list", (Role.ADMIN, Role.INSPECTOR)),
+    (pgettext_lazy("nav", "后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
+    (pgettext_lazy("nav", "审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),
 ]
 
 

@@ -111,6 +111,14 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     ctx["next_deadline"] = first.docked_at + ANNOTATION_DEADLINE if first else None
     if role == Role.OFFICER:
         return ctx
+    # C6.3: access requests waiting for this leader's decision or this archivist's copy.
+    from jilu.access import scope as access_scope
+    from jilu.org.roles import LEADERS
+
+    if access_scope.holds(person, *LEADERS):
+        ctx["access_to_approve"] = access_scope.awaiting_approval(person).count()
+    if access_scope.holds(person, Role.ARCHIVIST):
+        ctx["access_to_provide"] = access_scope.awaiting_copy(person).count()
     if person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN):
         ctx["squad_overdue"] = case_queries.overdue_for_leader(person, now=now).count()
 

@@ -192,8 +192,12 @@ def test_out_of_scope_play_is_refused_by_django_and_audited(production, rec, mak
 
 
 def test_download_goes_through_django_each_time(production, rec, people):
+    """C6.3: an archivist's copy under an approved 调用单, checked by Django each time."""
+    from jilu.access.testing import grant_copy
+
     port = production
-    session = _session(people["officer"])
+    grant_copy(people["archivist"], [rec])
+    session = _session(people["archivist"])
     response, body = _get(port, f"/recordings/{rec.pk}/download/", session=session)
     assert response.status == 200 and body == DATA
     assert response.getheader("Content-Disposition").startswith("attachment;")

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from jilu.access.testing import grant_copy
 from jilu.audit.models import AuditEntry
 from jilu.evidence import playback
 from jilu.evidence.models import Derivative
@@ -143,15 +144,17 @@ def test_if_range_with_another_etag_sends_everything(client, rec, people):
 
 @pytest.mark.django_db
 def test_download_names_the_original_and_is_audited(client, rec, people):
-    """C6.3 / C6.5.7: every download is on record with who and when."""
-    client.force_login(people["squad_leader"])
+    """C6.3 / C6.5.7: every download (an archivist's copy under an approved
+    调用单) is on record with who and when."""
+    grant_copy(people["archivist"], [rec])
+    client.force_login(people["archivist"])
     response = client.get(reverse("evidence:recording_download", args=[rec.pk]))
     assert response.status_code == 200
     assert _body(response) == DATA
     assert "attachment;" in response["Content-Disposition"]
     assert "A000001_900001_20261120090000_0001.MP4" in response["Content-Disposition"]
     (entry,) = _entries("download", rec)
-    assert entry.actor_id == people["squad_leader"].pk
+    assert entry.actor_id == people["archivist"].pk
 
 
 @pytest.mark.django_db
@@ -201,8 +204,11 @@ def test_playback_copy_when_the_original_is_not_playable(client, rec, people):
     played = client.get(reverse("evidence:recording_play", args=[rec.pk]))
     assert _body(played) == b"h264 copy" * 100
     assert played["ETag"] == f'"{copy.sha256}"'
+    grant_copy(people["archivist"], [rec])
+    client.force_login(people["archivist"])
     downloaded = client.get(reverse("evidence:recording_download", args=[rec.pk]))
     assert _body(downloaded) == DATA
+    client.force_login(people["officer"])
     page = client.get(reverse("evidence:recording_detail", args=[rec.pk]))
     assert "派生" in page.content.decode()
     assert _entries("play", rec)[0].details == {"derived": True}

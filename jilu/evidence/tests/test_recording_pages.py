@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from jilu.access.testing import grant_copy
 from jilu.audit.models import AuditEntry
 from jilu.evidence.models import Derivative
 from jilu.evidence.queries import RecordingFilters, find_recordings
@@ -152,7 +153,9 @@ def test_recording_page_shows_hashes_integrity_and_custody(client, people, recs)
     assert "不完整" in html and "缺少索引（moov）" in html
     assert "超过24小时采集" in html
     assert 'preload="metadata"' in html
-    client.get(reverse("evidence:recording_download", args=[rec.pk]))
+    grant_copy(people["archivist"], [rec], requester=people["squad_leader"])
+    client.force_login(people["archivist"])
+    assert client.get(reverse("evidence:recording_download", args=[rec.pk])).status_code == 200
     client.force_login(people["inspector"])
     html = client.get(reverse("evidence:recording_detail", args=[rec.pk])).content.decode()
     custody = html.split('id="custody"', 1)[1]

@@ -1,0 +1,119 @@
+"""Who may approve, copy and read access requests (C6.3): the unit-tree rules.
+
+A recording belongs to its recorder's unit and to its officer's unit (as in
+``Recording.access_q``); a leader or archivist *covers* it when either unit lies
+in their own unit subtree. Approving and copying need the role granted
+explicitly (a superuser account is for system administration, not for signing
+调用单) and are never done by the requester themself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from jilu.access.models import AccessRequest
+from jilu.org.roles import LEADERS, Role
+
+Link = AccessRequest.recordings.through
+
+
+def holds(user: Any, *roles: str) -> bool:
+    """The person holds one of ``roles`` by an explicit grant."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.roles.intersection(roles))
+
+
+def covered_recordings(unit: Any) -> QuerySet:
+    """Recordings whose officer's or recorder's unit lies in ``unit``'s subtree."""
+    from jilu.devices.models import Recorder
+    from jilu.evidence.models import Recording
+    from jilu.org.models import Person, Unit
+
+    units = Unit.objects.filter(path__startswith=unit.path).values("pk")
+    return Recording.objects.filter(
+        Q(officer_id__in=Person.objects.filter(unit_id__in=units).values("pk"))
+        | Q(recorder_id__in=Recorder.objects.filter(unit_id__in=units).values("pk"))
+    )
+
+
+def covers_all(user: Any, request: AccessRequest) -> bool:
+    if not user.unit_id:
+        return False
+    covered = covered_recordings(user.unit).values("pk")
+    return not request.recordings.exclude(pk__in=covered).exists()
+
+
+def _fully_covered(user: Any, qs: QuerySet) -> QuerySet:
+    """Requests of ``qs`` every recording of which ``user`` covers, not their own."""
+    if not user.unit_id:
+        return qs.none()
+    covered = covered_recordings(user.unit).values("pk")
+    uncovered = Link.objects.filter(accessrequest_id__in=qs.values("pk")).exclude(
+        recording_id__in=covered
+    )
+    return qs.exclude(requester_id=user.pk).exclude(pk__in=uncovered.values("accessrequest_id"))
+
+
+def awaiting_approval(user: Any) -> QuerySet:
+    """Pending requests this leader may decide."""
+    if not holds(user, *LEADERS):
+        return AccessRequest.objects.none()
+    return _fully_covered(user, AccessRequest.objects.filter(status=AccessRequest.Status.PENDING))
+
+
+def open_approved() -> QuerySet:
+    return AccessRequest.objects.filter(
+        status=AccessRequest.Status.APPROVED, valid_until__gt=timezone.now()
+    )
+
+
+def awaiting_copy(user: Any) -> QuerySet:
+    """Approved, unexpired requests this archivist may fulfil."""
+    if not holds(user, Role.ARCHIVIST):
+        return AccessRequest.objects.none()
+    return _fully_covered(user, open_approved())
+
+
+def may_approve(user: Any, request: AccessRequest) -> bool:
+    return (
+        request.current_status == AccessRequest.Status.PENDING
+        and holds(user, *LEADERS)
+        and user.pk != request.requester_id
+        and covers_all(user, request)
+    )
+
+
+def may_provide(user: Any, request: AccessRequest) -> bool:
+    return (
+        request.open_for_copy
+        and holds(user, Role.ARCHIVIST)
+        and user.pk != request.requester_id
+        and covers_all(user, request)
+    )
+
+
+def may_withdraw(user: Any, request: AccessRequest) -> bool:
+    return request.current_status == AccessRequest.Status.PENDING and (
+        user.pk == request.requester_id
+    )
+
+
+def copy_grant(user: Any, recording: Any, request_id: int | None = None) -> AccessRequest | None:
+    """The approved, unexpired, open request under which ``user`` may copy the
+    original of ``recording`` (C6.3), or None. Only an archivist covering the
+    recording, never the requester, and only for a request that includes it."""
+    if not holds(user, Role.ARCHIVIST) or not user.unit_id:
+        return None
+    if not covered_recordings(user.unit).filter(pk=recording.pk).exists():
+        return None
+    qs = open_approved().filter(recordings=recording.pk).exclude(requester_id=user.pk)
+    if request_id is not None:
+        qs = qs.filter(pk=request_id)
+    for candidate in qs.order_by("valid_until", "pk"):
+        if covers_all(user, candidate):
+            return candidate
+    return None
