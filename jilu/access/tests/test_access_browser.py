@@ -10,7 +10,7 @@ from conftest import sign_in
 from jilu.access.models import AccessRequest
 from jilu.access.tests.conftest import DATA, START
 from jilu.evidence.tests.conftest import use_store
-from jilu.evidence.tests.recordings import make_recording, recorder_for
+from jilu.evidence.tests.recordings import officers_recording
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +21,8 @@ def rec(transactional_db, settings, tmp_path, people, tree):
 
     cache.clear()
     use_store(settings, tmp_path, "file")
-    recorder = recorder_for(people["officer"], tree["squad1"], "A000001")
-    return make_recording(
-        officer=people["officer"],
-        recorder=recorder,
-        start=START,
-        data=DATA,
-        name="A000001_900001_20261120090000_0001.MP4",
+    return officers_recording(
+        people, tree, start=START, data=DATA, name="A000001_900001_20261120090000_0001.MP4"
     )
 
 

@@ -73,3 +73,12 @@ def make_recording(
             integrity_reason="" if integrity == "complete" else "缺少索引（moov）",
         )
     return rec
+
+
+def officers_recording(people, tree, *, start: datetime, data: bytes, **kwargs) -> Recording:
+    """The usual subject of a test: the squad 1 officer's recording on recorder A000001."""
+    recorder = recorder_for(people["officer"], tree["squad1"], "A000001")
+    kwargs.setdefault("name", "DCIM/A000001_900001_20261120090000_0001.MP4")
+    return make_recording(
+        officer=people["officer"], recorder=recorder, start=start, data=data, **kwargs
+    )

@@ -28,7 +28,7 @@ from jilu.audit.models import AuditEntry
 from jilu.evidence import links
 from jilu.evidence.management.commands.nginx_conf import render
 from jilu.evidence.tests.conftest import use_store
-from jilu.evidence.tests.recordings import make_recording, recorder_for
+from jilu.evidence.tests.recordings import make_recording, officers_recording, recorder_for
 
 NGINX = "/usr/sbin/nginx"
 SECRET = "test-link-secret-0123456789abcdef"
@@ -90,14 +90,7 @@ def production(transactional_db, settings, tmp_path, live_server):
 
 @pytest.fixture
 def rec(production, people, tree):
-    recorder = recorder_for(people["officer"], tree["squad1"], "A000001")
-    return make_recording(
-        officer=people["officer"],
-        recorder=recorder,
-        start=START,
-        data=DATA,
-        name="DCIM/A000001_900001_20261120090000_0001.MP4",
-    )
+    return officers_recording(people, tree, start=START, data=DATA)
 
 
 def _session(person) -> str:

@@ -22,7 +22,7 @@ from jilu.access.testing import grant_copy
 from jilu.audit.models import AuditEntry
 from jilu.evidence import playback
 from jilu.evidence.models import Derivative
-from jilu.evidence.tests.recordings import make_recording, recorder_for
+from jilu.evidence.tests.recordings import officers_recording
 
 DATA = bytes((i * 7 + 3) % 256 for i in range(3001))
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -35,14 +35,7 @@ def _clear_cache():
 
 @pytest.fixture
 def rec(store, people, tree):
-    recorder = recorder_for(people["officer"], tree["squad1"], "A000001")
-    return make_recording(
-        officer=people["officer"],
-        recorder=recorder,
-        start=START,
-        data=DATA,
-        name="DCIM/A000001_900001_20261120090000_0001.MP4",
-    )
+    return officers_recording(people, tree, start=START, data=DATA)
 
 
 def _body(response) -> bytes:
