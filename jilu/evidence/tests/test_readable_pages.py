@@ -164,3 +164,13 @@ def test_recording_page_fits_a_phone(page, people, rec, transactional_db):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, width
     assert page.locator("#sha256").is_visible()
+
+
+@pytest.mark.django_db
+def test_the_player_offers_no_download_of_its_own(client, people, rec):
+    """Copies go through an access request (C6.3): the browser's player menu does
+    not offer "download" beside the page's own, gated, button."""
+    client.force_login(people["officer"])
+    html = client.get(reverse("evidence:recording_detail", args=[rec.pk])).content.decode()
+    video = html.split('<video id="video"', 1)[1].split(">", 1)[0]
+    assert 'controlslist="nodownload"' in video
