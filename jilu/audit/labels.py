@@ -12,10 +12,15 @@ audit log). A code missing here is shown as itself, so nothing is hidden.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
+
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 ACTION_LABELS = {
     "auth.login": pgettext_lazy("audit", "登录"),
@@ -121,10 +126,46 @@ DETAIL_LABELS = {
     "serial": pgettext_lazy("audit", "记录仪"),
     "filename": pgettext_lazy("audit", "文件名"),
     "size": pgettext_lazy("audit", "大小"),
+    "exists": pgettext_lazy("audit", "记录存在"),
+    "number": pgettext_lazy("audit", "调用单号"),
+    "request": pgettext_lazy("audit", "调用单"),
+    "note": pgettext_lazy("audit", "意见"),
+    "valid_until": pgettext_lazy("audit", "有效期至"),
+    "medium": pgettext_lazy("audit", "介质"),
+    "recipient_note": pgettext_lazy("audit", "领取情况"),
+    "copies": pgettext_lazy("audit", "复制次数"),
+    "recordings": pgettext_lazy("audit", "声像记录"),
+    "recording": pgettext_lazy("audit", "声像记录"),
+    "case": pgettext_lazy("audit", "案件"),
+    "purpose": pgettext_lazy("audit", "事由"),
+    "problem": pgettext_lazy("audit", "问题"),
+    "check": pgettext_lazy("audit", "校验编号"),
+}
+
+# Coded values people should not have to decode.
+VALUE_LABELS = {
+    ("wanted", "download"): pgettext_lazy("audit value", "下载原始文件"),
+    ("wanted", "play"): pgettext_lazy("audit value", "播放"),
+    ("wanted", "view"): pgettext_lazy("audit value", "查看"),
+    ("reason", "no_approved_request"): pgettext_lazy("audit value", "无已批准的调用单（C6.3）"),
+    ("medium", "disc"): pgettext_lazy("audit value", "光盘"),
+    ("medium", "usb"): pgettext_lazy("audit value", "U盘"),
+    ("medium", "hdd"): pgettext_lazy("audit value", "移动硬盘"),
+    ("medium", "network"): pgettext_lazy("audit value", "网络传输"),
+    ("via", "web"): pgettext_lazy("audit value", "网页"),
+    ("via", "api"): "API",
 }
 
 
-def action_label(code: str) -> str:
+def action_label(code: str, details: Any = None) -> str:
+    """The phrase for an entry; a refused download says why (no approved request)."""
+    if (
+        code == "evidence.recording.refused"
+        and isinstance(details, dict)
+        and details.get("wanted") == "download"
+        and details.get("reason") == "no_approved_request"
+    ):
+        return str(pgettext_lazy("audit", "拒绝复制原始文件（无已批准的调用单，C6.3）"))
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
 
@@ -144,20 +185,37 @@ def actor_text(label: str) -> str:
     return label
 
 
+def _value_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return details_text(value)
+    label = VALUE_LABELS.get((key, value)) if isinstance(value, str) else None
+    if label is not None:
+        return str(label)
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:  # stored UTC, shown in Beijing time
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
 def details_text(details: Any) -> str:
-    """An entry's details as ``地址 127.0.0.1 · 途径 web`` rather than a Python dict."""
+    """An entry's details as ``地址 127.0.0.1 · 途径 网页`` rather than a Python dict;
+    empty values are left out, times are shown in Beijing time."""
     if not details:
         return ""
     if not isinstance(details, dict):
         return str(details)
     parts = []
     for key, value in details.items():
-        if isinstance(value, bool):
-            value = _("是") if value else _("否")
-        elif isinstance(value, list | tuple):
-            value = "、".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            value = details_text(value)
+        if value in ("", None, [], {}):
+            continue
         label = DETAIL_LABELS.get(key)
-        parts.append(f"{label if label is not None else key} {value}")
+        parts.append(f"{label if label is not None else key} {_value_text(key, value)}")
     return " · ".join(parts)

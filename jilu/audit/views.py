@@ -33,7 +33,7 @@ def log(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries.order_by("-seq"), 50).get_page(request.GET.get("page"))
     for entry in page:
         # In words for people; the codes stay visible for filtering and for tools.
-        entry.action_text = labels.action_label(entry.action)
+        entry.action_text = labels.action_label(entry.action, entry.details)
         entry.actor_text = labels.actor_text(entry.actor_label)
         entry.details_text = labels.details_text(entry.details)
     query = request.GET.copy()

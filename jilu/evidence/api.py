@@ -200,10 +200,12 @@ def recording_content(request: HttpRequest, pk: int, download: bool = False) -> 
     recording under an approved, unexpired access request (C6.3, C6.5.7);
     ``request`` may name that request."""
     rec = _get(request, pk, "download" if download else "play")
+    extra = None
     if download:
         from jilu.access import gate
 
-        if gate.authorise_copy(request, rec, via="api") is None:
+        grant = gate.authorise_copy(request, rec, via="api")
+        if grant is None:
             playback.note_access(
                 actor=request.user,
                 recording_id=rec.pk,
@@ -211,4 +213,5 @@ def recording_content(request: HttpRequest, pk: int, download: bool = False) -> 
                 details={"wanted": "download", "via": "api", "reason": "no_approved_request"},
             )
             raise HttpError(403, str(gate.REFUSAL))
-    return playback.serve_recording(request, rec, download=download, via="api")
+        extra = {"request": grant.number}
+    return playback.serve_recording(request, rec, download=download, via="api", extra=extra)

@@ -221,7 +221,12 @@ def note_access(
 
 
 def serve_recording(
-    request: HttpRequest, recording: Any, *, download: bool = False, via: str = "web"
+    request: HttpRequest,
+    recording: Any,
+    *,
+    download: bool = False,
+    via: str = "web",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """Play or download a recording the caller may see (already checked with restrict()).
 
@@ -250,6 +255,7 @@ def serve_recording(
     )
     if via != "web":
         details["via"] = via
+    details.update(extra or {})  # e.g. the access request a copy is made under (C6.3)
     note_access(
         actor=request.user,
         recording_id=recording.pk,

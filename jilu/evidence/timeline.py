@@ -124,6 +124,19 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
+def covered_seconds(spans: list[tuple[datetime, datetime]], lo: datetime, hi: datetime) -> float:
+    """Seconds of [lo, hi) covered by at least one span: overlapping files (a
+    sound recording made during a video, two recorders at once) count once."""
+    total = 0.0
+    reach = lo
+    for start, end in sorted(spans):
+        start, end = max(start, reach), min(end, hi)
+        if end > start:
+            total += (end - start).total_seconds()
+            reach = end
+    return total
+
+
 def join_runs(segments: list[Segment], tolerance: timedelta = JOIN_TOLERANCE) -> list[Run]:
     runs: list[Run] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.shown_end)):
@@ -180,8 +193,8 @@ def build_day(day: date, segments: list[Segment], dockings: list[Docking]) -> Da
             window_start = max(lo, window_end - timedelta(hours=4))
     else:
         window_start, window_end = lo, hi
-    recorded = sum(
-        (s.end - s.start).total_seconds() for r in runs for s in r.segments if s.end is not None
+    recorded = covered_seconds(
+        [(s.start, s.end) for r in runs for s in r.segments if s.end is not None], lo, hi
     )
     return Day(day, window_start, window_end, runs, gaps, docks, recorded)
 

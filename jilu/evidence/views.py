@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from jilu.audit.labels import action_label, actor_text
+from jilu.audit.labels import action_label, actor_text, details_text
 from jilu.audit.models import AuditEntry
 from jilu.devices.models import Recorder
 from jilu.evidence import fixity, playback, timeline
@@ -159,13 +159,18 @@ def _custody(recording: Recording) -> list[dict[str, Any]]:
     ):
         detail = ""
         if entry.action == "evidence.recording.refused":
-            detail = _("请求：%(wanted)s") % {"wanted": entry.details.get("wanted", "")}
+            wanted = entry.details.get("wanted", "")
+            detail = _("请求：%(wanted)s") % {
+                "wanted": details_text({"wanted": wanted}).partition(" ")[2] or wanted
+            }
         elif entry.action == "evidence.recording.play" and entry.details.get("derived"):
             detail = _("播放的是派生播放副本")
+        elif entry.action == "evidence.recording.download" and entry.details.get("request"):
+            detail = _("调用单 %(number)s") % {"number": entry.details["request"]}
         events.append(
             {
                 "at": entry.at,
-                "what": action_label(entry.action),
+                "what": action_label(entry.action, entry.details),
                 "who": actor_text(entry.actor_label),
                 "detail": detail,
                 "seq": entry.seq,
@@ -275,7 +280,8 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
     from jilu.access import gate
 
     recording = _get_recording(request, pk, "download", lean=True)
-    if gate.authorise_copy(request, recording) is None:
+    grant = gate.authorise_copy(request, recording)
+    if grant is None:
         playback.note_access(
             actor=request.user,
             recording_id=recording.pk,
@@ -288,7 +294,9 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
             {"rec": recording, "message": gate.REFUSAL},
             status=403,
         )
-    return playback.serve_recording(request, recording, download=True)
+    return playback.serve_recording(
+        request, recording, download=True, extra={"request": grant.number}
+    )
 
 
 @login_required

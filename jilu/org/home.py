@@ -99,7 +99,8 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         "needs_recorder": person.frontline
         and not any(r.status == Recorder.Status.IN_SERVICE for r in my_recorders),
         "my_recent": [
-            {"at": e.at, "action": e.action, "label": action_label(e.action)} for e in recent
+            {"at": e.at, "action": e.action, "label": action_label(e.action, e.details)}
+            for e in recent
         ],
     }
     # C5.2: the 48-hour annotation deadline, shown before it is missed.

@@ -87,8 +87,27 @@ def test_actor_and_details_text():
     assert labels.actor_text("system:other") == "系统（other）"
     assert labels.actor_text("王五") == "王五"
     text = labels.details_text({"ip": "127.0.0.1", "via": "web", "derived": False})
-    assert text == "地址 127.0.0.1 · 途径 web · 派生副本 否"
+    assert text == "地址 127.0.0.1 · 途径 网页 · 派生副本 否"
     assert labels.details_text({}) == ""
+    # Access requests (C6.3): field names and coded values in words, times in
+    # Beijing time, empty values left out.
+    text = labels.details_text(
+        {
+            "number": "DY2026-000001",
+            "medium": "disc",
+            "recipient_note": "",
+            "valid_until": "2026-12-04 08:58:40.211061+00:00",
+        }
+    )
+    assert text == "调用单号 DY2026-000001 · 介质 光盘 · 有效期至 2026-12-04 16:58"
+    refused = {"wanted": "download", "reason": "no_approved_request"}
+    assert labels.action_label("evidence.recording.refused", refused) == (
+        "拒绝复制原始文件（无已批准的调用单，C6.3）"
+    )
+    assert labels.action_label("evidence.recording.refused", {"wanted": "view"}) == (
+        "拒绝访问（超出权限范围）"
+    )
+    assert labels.details_text(refused) == "请求 下载原始文件 · 原因 无已批准的调用单（C6.3）"
 
 
 @pytest.mark.django_db
@@ -174,3 +193,21 @@ def test_the_player_offers_no_download_of_its_own(client, people, rec):
     html = client.get(reverse("evidence:recording_detail", args=[rec.pk])).content.decode()
     video = html.split('<video id="video"', 1)[1].split(">", 1)[0]
     assert 'controlslist="nodownload"' in video
+
+
+def test_recorded_time_counts_overlapping_files_once():
+    """A sound file made during a video does not add to the day's recorded time (C4.3)."""
+    from datetime import timedelta
+
+    from jilu.evidence.timeline import covered_seconds
+
+    lo, hi = NINE - timedelta(hours=1), NINE + timedelta(hours=10)
+    videos = [
+        (NINE + timedelta(minutes=10 * i), NINE + timedelta(minutes=10 * (i + 1))) for i in range(3)
+    ]
+    sound = [(NINE + timedelta(minutes=5), NINE + timedelta(minutes=5, seconds=30))]
+    assert covered_seconds(videos + sound, lo, hi) == 30 * 60
+    # Clipped to the day; separate spans add up.
+    late = [(hi - timedelta(minutes=1), hi + timedelta(minutes=5))]
+    assert covered_seconds(videos + late, lo, hi) == 31 * 60
+    assert covered_seconds([], lo, hi) == 0
