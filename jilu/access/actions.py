@@ -17,14 +17,18 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jilu.access import scope
 from jilu.access.models import AccessCopy, AccessRequest
 from jilu.audit.chain import record
+from jilu.org.roles import Role
 
 MAX_PURPOSE = 2000
 MAX_ITEMS = 500
 MAX_NOTE = 500
+MAX_RECIPIENT_NOTE = 300
 DEFAULT_VALID_DAYS = 7
 
 
@@ -40,6 +44,30 @@ def _audit(action: str, *, actor: Any, req: AccessRequest, **details: Any) -> No
         object_id=str(req.pk),
         details={"number": req.number, **details},
     )
+
+
+def joined(items: Iterable[Any]) -> str:
+    return pgettext("list separator", "、").join(str(i) for i in items)
+
+
+def _no_provider(recording_ids: Iterable[int], requester: Any) -> str | None:
+    """Why nobody could provide copies of these recordings to ``requester``, and
+    what to do about it; None when some archivist can (C6.3)."""
+    ids = list(recording_ids)
+    if scope.providers_for(ids, requester=requester):
+        return None
+    units = joined(scope.recording_units(ids)) or "—"
+    if scope.holds(requester, Role.ARCHIVIST) and scope.providers_for(ids, requester=None):
+        return _(
+            "无人能提供这张调用单的复制件：申请人本人不能提供自己申请的复制件，"
+            "而除申请人外没有在岗的档案管理员管辖全部所调声像记录（%(units)s）。"
+            "请联系系统管理员为 %(units)s 另行指定一名档案管理员（C6.3）。"
+        ) % {"units": units}
+    return _(
+        "无人能提供这张调用单的复制件：没有在岗的档案管理员管辖全部所调声像记录"
+        "（%(units)s）。请联系系统管理员为 %(units)s 指定档案管理员；"
+        "声像记录分属不同单位的，也可按单位分开申请（C6.3）。"
+    ) % {"units": units}
 
 
 def _next_number(now) -> str:
@@ -65,13 +93,13 @@ def create_request(
     ids = sorted(set(recording_ids))
     errors = []
     if not purpose:
-        errors.append("请写明调用事由：为什么需要、用于哪项工作或哪个案件。")
+        errors.append(_("请写明调用事由：为什么需要、用于哪项工作或哪个案件。"))
     elif len(purpose) > MAX_PURPOSE:
-        errors.append(f"调用事由不能超过 {MAX_PURPOSE} 字。")
+        errors.append(_("调用事由不能超过 %(max)d 字。") % {"max": MAX_PURPOSE})
     if not ids:
-        errors.append("请至少选择一条声像记录。")
+        errors.append(_("请至少选择一条声像记录。"))
     elif len(ids) > MAX_ITEMS:
-        errors.append(f"一张调用单最多 {MAX_ITEMS} 条声像记录，请分开申请。")
+        errors.append(_("一张调用单最多 %(max)d 条声像记录，请分开申请。") % {"max": MAX_ITEMS})
     if errors:
         raise ValidationError(errors)
     visible = set(
@@ -79,13 +107,18 @@ def create_request(
     )
     outside = [i for i in ids if i not in visible]
     if outside:
-        listed = "、".join(str(i) for i in outside)
-        raise ValidationError(f"以下声像记录不存在或不在你的权限范围内，不能申请调用：{listed}")
+        raise ValidationError(
+            _("以下声像记录不存在或不在你的权限范围内，不能申请调用：%(ids)s")
+            % {"ids": joined(outside)}
+        )
     if case is not None:
         from jilu.casework.models import Case
 
         if not Case.objects.restrict(actor, "view").filter(pk=case.pk).exists():
-            raise ValidationError("所选案件不在你的权限范围内。")
+            raise ValidationError(_("所选案件不在你的权限范围内。"))
+    why = _no_provider(ids, actor)
+    if why:
+        raise ValidationError(why)
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -110,7 +143,7 @@ def create_request(
                 return req
         except IntegrityError:  # two requests took the same number: take the next
             continue
-    raise ValidationError("调用单号分配冲突，请重试。")
+    raise ValidationError(_("调用单号分配冲突，请重试。"))
 
 
 def _locked(req: AccessRequest) -> AccessRequest:
@@ -120,28 +153,39 @@ def _locked(req: AccessRequest) -> AccessRequest:
 def _note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"意见不能超过 {MAX_NOTE} 字。")
+        raise ValidationError(_("意见不能超过 %(max)d 字。") % {"max": MAX_NOTE})
     return note
 
 
+def _status_error(req: AccessRequest, doing: str) -> ValidationError:
+    return ValidationError(
+        _("调用单 %(number)s 当前为“%(status)s”，%(doing)s")
+        % {"number": req.number, "status": req.current_status_label, "doing": doing}
+    )
+
+
 def _require_leader(actor: Any, req: AccessRequest) -> None:
-    if req.current_status != AccessRequest.Status.PENDING:
-        raise ValidationError(
-            f"调用单 {req.number} 当前为“{req.current_status_label}”，不能再审批。"
-        )
+    """Who may act first (403), then the request's state."""
     if actor.pk == req.requester_id:
-        raise PermissionDenied("不能审批本人提出的调用申请（C6.3）。")
-    if not scope.may_approve(actor, req):
+        raise PermissionDenied(_("不能审批本人提出的调用申请（C6.3）。"))
+    if not scope.may_decide(actor, req):
         raise PermissionDenied(
-            "只有管辖全部所调声像记录的中队长或大队长可以审批这张调用单（C6.3）。"
+            _("只有管辖全部所调声像记录的中队长或大队长可以审批这张调用单（C6.3）。")
         )
+    if req.current_status != AccessRequest.Status.PENDING:
+        raise _status_error(req, _("不能再审批。"))
 
 
 def approve(*, actor: Any, request: AccessRequest, note: str = "") -> AccessRequest:
-    note = _note(note)
     with transaction.atomic():
         req = _locked(request)
         _require_leader(actor, req)
+        why = _no_provider(req.recordings.values_list("pk", flat=True), req.requester)
+        if why:
+            raise ValidationError(
+                _("不能批准：%(why)s也可以拒绝这张调用单并说明原因。") % {"why": why}
+            )
+        note = _note(note)
         now = timezone.now()
         req.status = AccessRequest.Status.APPROVED
         req.approver = actor
@@ -154,12 +198,12 @@ def approve(*, actor: Any, request: AccessRequest, note: str = "") -> AccessRequ
 
 
 def refuse(*, actor: Any, request: AccessRequest, note: str) -> AccessRequest:
-    note = _note(note)
-    if not note:
-        raise ValidationError("拒绝调用申请须写明理由。")
     with transaction.atomic():
         req = _locked(request)
         _require_leader(actor, req)
+        note = _note(note)
+        if not note:
+            raise ValidationError(_("拒绝调用申请须写明理由。"))
         req.status = AccessRequest.Status.REFUSED
         req.approver = actor
         req.decided_at = timezone.now()
@@ -173,11 +217,9 @@ def withdraw(*, actor: Any, request: AccessRequest) -> AccessRequest:
     with transaction.atomic():
         req = _locked(request)
         if actor.pk != req.requester_id:
-            raise PermissionDenied("只有申请人本人可以撤回调用申请。")
+            raise PermissionDenied(_("只有申请人本人可以撤回调用申请。"))
         if req.current_status != AccessRequest.Status.PENDING:
-            raise ValidationError(
-                f"调用单 {req.number} 当前为“{req.current_status_label}”，不能撤回。"
-            )
+            raise _status_error(req, _("不能撤回。"))
         req.status = AccessRequest.Status.WITHDRAWN
         req.withdrawn_at = timezone.now()
         req.save(update_fields=["status", "withdrawn_at"])
@@ -192,7 +234,7 @@ def record_copy(
     with transaction.atomic():
         req = _locked(request)
         if not scope.may_provide(actor, req) or not req.recordings.filter(pk=recording.pk).exists():
-            raise PermissionDenied("复制原始文件须经负责领导审批调用单（C6.3）")
+            raise PermissionDenied(_("复制原始文件须经负责领导审批调用单（C6.3）"))
         copy = AccessCopy.objects.create(request=req, recording=recording, made_by=actor, via=via)
         _audit(
             "copy",
@@ -208,25 +250,27 @@ def record_copy(
 def mark_provided(
     *, actor: Any, request: AccessRequest, medium: str, recipient_note: str = ""
 ) -> AccessRequest:
-    """The archivist hands the copies over: the request is closed (C6.3)."""
+    """The archivist hands the copies over: the request is closed (C6.3).
+
+    Who may act first (403), then the request's state, then the input."""
     recipient_note = (recipient_note or "").strip()
-    if medium not in AccessRequest.Medium.values:
-        raise ValidationError("请选择提供复制件的介质（光盘、U盘、移动硬盘或网络传输）。")
-    if len(recipient_note) > 300:
-        raise ValidationError("领取情况不能超过 300 字。")
     with transaction.atomic():
         req = _locked(request)
-        if req.current_status != AccessRequest.Status.APPROVED:
-            raise ValidationError(
-                f"调用单 {req.number} 当前为“{req.current_status_label}”，不能登记提供。"
-            )
-        if not scope.may_provide(actor, req):
+        if not scope.may_fulfil(actor, req):
             raise PermissionDenied(
-                "只有管辖全部所调声像记录的档案管理员可以提供复制件（申请人本人除外，C6.3）。"
+                _("只有管辖全部所调声像记录的档案管理员可以提供复制件（申请人本人除外，C6.3）。")
             )
+        if req.current_status != AccessRequest.Status.APPROVED:
+            raise _status_error(req, _("不能登记提供。"))
+        if medium not in AccessRequest.Medium.values:
+            raise ValidationError(_("请选择提供复制件的介质（光盘、U盘、移动硬盘或网络传输）。"))
+        if len(recipient_note) > MAX_RECIPIENT_NOTE:
+            raise ValidationError(_("领取情况不能超过 %(max)d 字。") % {"max": MAX_RECIPIENT_NOTE})
         missing = req.recordings.exclude(pk__in=req.copies.values("recording_id")).count()
         if missing:
-            raise ValidationError(f"还有 {missing} 条声像记录尚未复制，请先逐条下载原始文件。")
+            raise ValidationError(
+                _("还有 %(n)d 条声像记录尚未复制，请先逐条下载原始文件。") % {"n": missing}
+            )
         req.status = AccessRequest.Status.PROVIDED
         req.provided_by = actor
         req.provided_at = timezone.now()

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jilu.org import access
 from jilu.org.access import RestrictedQuerySet
@@ -37,14 +38,14 @@ class AccessRequest(models.Model):
         HDD = "hdd", _("移动硬盘")
         NETWORK = "network", _("网络传输")
 
-    number = models.CharField("调用单号", max_length=20, unique=True)
+    number = models.CharField(_("调用单号"), max_length=20, unique=True)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
     )
     unit = models.ForeignKey(
         "org.Unit", on_delete=models.PROTECT, related_name="access_requests", null=True
     )
-    purpose = models.TextField("调用事由")
+    purpose = models.TextField(_("调用事由"))
     case = models.ForeignKey(
         "casework.Case",
         on_delete=models.PROTECT,
@@ -54,9 +55,9 @@ class AccessRequest(models.Model):
     )
     recordings = models.ManyToManyField("evidence.Recording", related_name="access_requests")
     status = models.CharField(
-        "状态", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    created_at = models.DateTimeField("申请时间", default=timezone.now)
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -64,10 +65,10 @@ class AccessRequest(models.Model):
         blank=True,
         related_name="access_decisions",
     )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
-    valid_until = models.DateTimeField("有效期至", null=True, blank=True)
-    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    valid_until = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
     provided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -75,15 +76,15 @@ class AccessRequest(models.Model):
         blank=True,
         related_name="access_provided",
     )
-    provided_at = models.DateTimeField("提供时间", null=True, blank=True)
-    medium = models.CharField("介质", max_length=10, choices=Medium.choices, blank=True)
-    recipient_note = models.CharField("领取情况", max_length=300, blank=True)
+    provided_at = models.DateTimeField(_("提供时间"), null=True, blank=True)
+    medium = models.CharField(_("介质"), max_length=10, choices=Medium.choices, blank=True)
+    recipient_note = models.CharField(_("领取情况"), max_length=300, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "调用申请"
+        verbose_name = _("调用申请")
         indexes = [models.Index(fields=["status", "valid_until"], name="access_req_status_idx")]
 
     def __str__(self) -> str:
@@ -103,6 +104,22 @@ class AccessRequest(models.Model):
     @property
     def current_status_label(self) -> str:
         return str(self.Status(self.current_status).label)
+
+    @property
+    def decision(self) -> str:
+        """The leader's decision as taken ("approved" or "refused"; "" before
+        one), whatever happened to the request afterwards (provided, expired)."""
+        if self.decided_at is None or self.approver_id is None:
+            return ""
+        return "refused" if self.status == self.Status.REFUSED else "approved"
+
+    @property
+    def decision_label(self) -> str:
+        if not self.decision:
+            return ""
+        if self.decision == "refused":
+            return str(pgettext_lazy("decision", "拒绝"))
+        return str(pgettext_lazy("decision", "批准"))
 
     @property
     def open_for_copy(self) -> bool:
@@ -147,4 +164,4 @@ class AccessCopy(models.Model):
 
     class Meta:
         ordering = ["made_at", "pk"]
-        verbose_name = "调用复制记录"
+        verbose_name = _("调用复制记录")

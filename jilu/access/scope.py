@@ -9,6 +9,7 @@ explicitly (a superuser account is for system administration, not for signing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -78,22 +79,80 @@ def awaiting_copy(user: Any) -> QuerySet:
     return _fully_covered(user, open_approved())
 
 
+def may_decide(user: Any, request: AccessRequest) -> bool:
+    """``user`` is a leader who may decide ``request`` whatever its status: a
+    squad or brigade leader covering every recording, not the requester."""
+    return holds(user, *LEADERS) and user.pk != request.requester_id and covers_all(user, request)
+
+
 def may_approve(user: Any, request: AccessRequest) -> bool:
+    return request.current_status == AccessRequest.Status.PENDING and may_decide(user, request)
+
+
+def may_fulfil(user: Any, request: AccessRequest) -> bool:
+    """``user`` is an archivist who may provide ``request`` whatever its status:
+    covering every recording, not the requester."""
     return (
-        request.current_status == AccessRequest.Status.PENDING
-        and holds(user, *LEADERS)
+        holds(user, Role.ARCHIVIST)
         and user.pk != request.requester_id
         and covers_all(user, request)
     )
 
 
 def may_provide(user: Any, request: AccessRequest) -> bool:
-    return (
-        request.open_for_copy
-        and holds(user, Role.ARCHIVIST)
-        and user.pk != request.requester_id
-        and covers_all(user, request)
+    return request.open_for_copy and may_fulfil(user, request)
+
+
+def _recording_paths(recording_ids: Iterable[int]) -> list[tuple[str, ...]]:
+    """For each recording, the paths of the units it belongs to (its officer's
+    and its recorder's, as in ``covered_recordings``)."""
+    from jilu.evidence.models import Recording
+
+    rows = Recording.objects.filter(pk__in=list(recording_ids)).values_list(
+        "officer__unit__path", "recorder__unit__path"
     )
+    return [tuple(p for p in row if p) for row in rows]
+
+
+def _covering(path: str, paths: list[tuple[str, ...]]) -> bool:
+    return all(any(p.startswith(path) for p in rec) for rec in paths)
+
+
+def providers_for(recording_ids: Iterable[int], *, requester: Any) -> list[Any]:
+    """The active archivists (by explicit grant) whose unit subtree covers every
+    one of the recordings, the requester excepted: who could provide the copies
+    (C6.3). Empty means an approved request would sit unfulfilled."""
+    from jilu.org.models import Person
+
+    paths = _recording_paths(recording_ids)
+    if not paths:
+        return []
+    archivists = (
+        Person.objects.filter(is_active=True, unit__isnull=False, role_grants__role=Role.ARCHIVIST)
+        .exclude(pk=getattr(requester, "pk", None))
+        .select_related("unit")
+        .distinct()
+        .order_by("unit__path", "name", "pk")
+    )
+    return [p for p in archivists if _covering(p.unit.path, paths)]
+
+
+def providers(request: AccessRequest) -> list[Any]:
+    """Who could provide ``request``'s copies (see ``providers_for``)."""
+    return providers_for(
+        request.recordings.values_list("pk", flat=True), requester=request.requester
+    )
+
+
+def recording_units(recording_ids: Iterable[int]) -> list[str]:
+    """The names of the units the recordings belong to (their recorders' units,
+    else their officers'), for telling who should be given an archivist."""
+    from jilu.evidence.models import Recording
+
+    rows = Recording.objects.filter(pk__in=list(recording_ids)).values_list(
+        "recorder__unit__name", "officer__unit__name"
+    )
+    return sorted({rec or off for rec, off in rows if rec or off})
 
 
 def may_withdraw(user: Any, request: AccessRequest) -> bool:

@@ -18,8 +18,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from jilu.access import actions, scope
@@ -27,6 +28,7 @@ from jilu.access.models import AccessRequest
 from jilu.org.roles import LEADERS, Role
 
 PAGE_SIZE = 50
+PRINT_LANGUAGE = "zh-hans"  # the printed 调用单 is a Chinese form (C6.3)
 
 
 def _get(request: HttpRequest, pk: int) -> AccessRequest:
@@ -132,11 +134,16 @@ def request_create(request: HttpRequest) -> HttpResponse:
     case = _case_by(user, case_text)
     purpose = data.get("purpose", "")
     if bad:
-        errors.append(_("声像记录编号无效：%(ids)s") % {"ids": "、".join(bad)})
+        errors.append(_("声像记录编号无效：%(ids)s") % {"ids": actions.joined(bad)})
     if case_text.strip() and case is None:
         errors.append(
             _("没有案件编号为 %(case)s 的案件，或它不在你的权限范围内。") % {"case": case_text}
         )
+    candidates = _candidates(user, ids, case)
+    shown = {r.pk for r in candidates}
+    missing = [i for i in sorted(set(ids)) if i not in shown]
+    if missing:
+        errors.append(_("声像记录 %(ids)s 不存在或您无权查看") % {"ids": actions.joined(missing)})
     if request.method == "POST" and not errors:
         try:
             req = actions.create_request(actor=user, purpose=purpose, recording_ids=ids, case=case)
@@ -148,7 +155,6 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 _("已提交调用申请 %(number)s，请等待负责领导审批。") % {"number": req.number},
             )
             return redirect("access:detail", pk=req.pk)
-    candidates = _candidates(user, ids, case)
     chosen = set(ids) if request.method == "POST" else {r.pk for r in candidates}
     return render(
         request,
@@ -186,6 +192,7 @@ def _items(req: AccessRequest) -> list[dict[str, Any]]:
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get(request, pk)
     user = request.user
+    open_ = req.current_status in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED)
     return render(
         request,
         "access/request_detail.html",
@@ -195,6 +202,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_approve": scope.may_approve(user, req),
             "may_withdraw": scope.may_withdraw(user, req),
             "may_provide": scope.may_provide(user, req),
+            "providers": scope.providers(req) if open_ else None,
             "mediums": AccessRequest.Medium.choices,
         },
     )
@@ -205,7 +213,7 @@ def _act(request: HttpRequest, pk: int, done: str, call) -> HttpResponse:
     try:
         call(req)
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, pgettext("message separator", "；").join(exc.messages))
     else:
         messages.success(request, done % {"number": req.number})
     return redirect("access:detail", pk=req.pk)
@@ -271,9 +279,11 @@ def _print_context(req: AccessRequest) -> dict[str, Any]:
 @login_required
 @require_GET
 def request_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The 调用单 as an A4 page to print and sign."""
+    """The 调用单 as an A4 page to print and sign: a Chinese legal form, the same
+    whatever the language of the pages."""
     req = _get(request, pk)
-    return render(request, "access/print.html", {**_print_context(req), "screen": True})
+    with translation.override(PRINT_LANGUAGE):
+        return render(request, "access/print.html", {**_print_context(req), "screen": True})
 
 
 @login_required
@@ -283,7 +293,8 @@ def request_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
     req = _get(request, pk)
     started = time.perf_counter()
-    html = render_to_string("access/print.html", {**_print_context(req), "screen": False})
+    with translation.override(PRINT_LANGUAGE):
+        html = render_to_string("access/print.html", {**_print_context(req), "screen": False})
     body = HTML(string=html).write_pdf()
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{req.number}.pdf"'

@@ -170,13 +170,14 @@ def test_download_refused_after_expiry(client, people, recs):
 
 
 def test_download_refused_for_archivists_not_covering_or_requesting(
-    client, people, recs, outsiders
+    client, people, recs, outsiders, make_person
 ):
     """An archivist outside the recordings' units, or who asked for the copy, makes none."""
     req = grant_copy(people["archivist"], [recs["a"]])
     client.force_login(outsiders["archivist_other"])
     assert _download(client, recs["a"]).status_code == 404  # not even visible
     assert not scope.may_provide(outsiders["archivist_other"], req)
+    make_person("archivist_sq1", unit="squad1", roles=("archivist",), name="中华档案")
     own = actions.create_request(
         actor=people["archivist"], purpose="档案核对", recording_ids=[recs["b"].pk]
     )
@@ -187,7 +188,9 @@ def test_download_refused_for_archivists_not_covering_or_requesting(
         actions.record_copy(actor=people["archivist"], request=own, recording=recs["b"])
 
 
-def test_approver_is_a_covering_leader_never_the_requester(client, people, recs, outsiders):
+def test_approver_is_a_covering_leader_never_the_requester(
+    client, people, recs, outsiders, make_person
+):
     """C6.3: the responsible leader approves: not the requester, not one outside the scope."""
     mine = actions.create_request(
         actor=people["squad_leader"], purpose="复核", recording_ids=[recs["a"].pk]
@@ -211,6 +214,7 @@ def test_approver_is_a_covering_leader_never_the_requester(client, people, recs,
     assert scope.awaiting_approval(people["squad_leader"]).count() == 0
     assert list(scope.awaiting_approval(people["brigade_leader"])) == [mine]
     # A request spanning two districts needs a leader covering both.
+    make_person("archivist_city", unit="city", roles=("archivist",), name="市档案")
     wide = actions.create_request(
         actor=people["inspector"],
         purpose="督察抽查",
@@ -227,7 +231,7 @@ def test_items_outside_the_requesters_scope_are_rejected(client, people, recs):
             reverse("access:create"), {"purpose": "需要", "recording": [str(i) for i in ids]}
         )
         assert response.status_code == 400
-        assert "不在你的权限范围内" in response.content.decode()
+        assert "不存在或您无权查看" in response.content.decode()
     client.force_login(people["officer_b"])  # a colleague sees only their own recordings
     response = client.post(
         reverse("access:create"), {"purpose": "需要", "recording": [str(recs["a"].pk)]}

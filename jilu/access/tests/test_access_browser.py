@@ -81,3 +81,17 @@ def test_request_approve_copy_and_provide_in_the_browser(page, rec, browser, liv
     page.goto(f"{page.base_url}/access/{req.pk}/print/")
     expect(page.locator("body")).to_contain_text(rec.sha256)
     expect(page.locator("body")).to_contain_text("领取人签名")
+
+
+def test_print_page_fits_a_phone(page, rec, people):
+    """The screen view of the printed 调用单 fits a 375 px phone (the A4 print
+    layout is unchanged)."""
+    from jilu.access.testing import grant_copy
+
+    req = grant_copy(people["archivist"], [rec])
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, "officer")
+    page.goto(f"{page.base_url}/access/{req.pk}/print/")
+    expect(page.locator("body")).to_contain_text(rec.sha256[:16])
+    expect(page.locator("#decision")).to_contain_text("批准：同意")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
