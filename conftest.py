@@ -43,6 +43,19 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request made in English (the
+    footer's language cookie) activates English for the thread, which would
+    otherwise carry over into the next test run by the same worker."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def tree(db):
     """市局 → 区局 → 大队 → two 中队, plus a second district with its own squad."""

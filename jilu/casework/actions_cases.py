@@ -11,11 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from jilu.audit.chain import record
 from jilu.casework.actions_common import _person, _plain
 from jilu.casework.actions_numbering import _next_case_order, _rename_scope
 from jilu.casework.models import (
+    CASE_HANDLER_ROLES,
     Activity,
     Annotation,
     Case,
@@ -66,6 +68,19 @@ def retention_for(category: str) -> str:
 # --- cases ------------------------------------------------------------------------
 
 
+def _check_handler(handler: Person | None) -> None:
+    """Only a person who handles cases may be named 承办人 (CASE_HANDLER_ROLES)."""
+    if handler is None:
+        return
+    if not handler.is_active or not handler.roles.intersection(CASE_HANDLER_ROLES):
+        raise ValidationError(
+            {
+                "handler": gettext("%(name)s 不是案件承办人、中队长或大队长，不能担任承办人")
+                % {"name": handler.name}
+            }
+        )
+
+
 @transaction.atomic
 def create_case(
     *,
@@ -85,6 +100,7 @@ def create_case(
         raise ValidationError({"number": "请填写案件编号"})
     if Case.objects.filter(number=number).exists():
         raise ValidationError({"number": f"案件编号 {number} 已存在"})
+    _check_handler(handler)
     case = Case(
         number=number,
         category=category,
@@ -127,6 +143,8 @@ def update_case(*, actor: Any, case: Case, **changes: Any) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.editable:
         raise ValidationError(f"案件 {case.number} 已移送或结案，不能再修改")
+    if "handler" in changes and getattr(changes["handler"], "pk", None) != case.handler_id:
+        _check_handler(changes["handler"])
     before = {k: _plain(getattr(case, k)) for k in changes}
     for k, v in changes.items():
         setattr(case, k, v)

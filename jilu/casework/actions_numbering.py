@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
 
 from jilu.audit.chain import record
 from jilu.casework import naming
@@ -27,6 +28,7 @@ def _next_case_order(case: Case) -> int:
 # --- standard names (C5.3) and record-list numbers (A2) -------------------------
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def _name_fields(annotation: Annotation) -> dict[str, Any]:
     activity = annotation.activity
     party = activity.party or (activity.case.party if activity.case_id else None)

@@ -9,11 +9,14 @@ all of a span that must be recorded is C2.1 and shown as such, never hidden.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jilu.casework.models import Activity
 from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
@@ -42,9 +45,14 @@ class Coverage:
 
     @property
     def percent(self) -> int | None:
+        """Whole percent covered, rounded down: never 100 while a gap remains (C4.3)."""
         if not self.total_seconds:
             return None
-        return round(100 * self.covered_seconds / self.total_seconds)
+        if self.complete:
+            # Differences within SEGMENT_TOLERANCE at the span's edges are not gaps.
+            return 100
+        share = math.floor(100 * self.covered_seconds / self.total_seconds)
+        return min(share, 99) if self.gaps else share
 
     @property
     def none_at_all(self) -> bool:
@@ -65,12 +73,18 @@ class Coverage:
 
     @property
     def label(self) -> str:
-        return {
-            "none": "无任何声像记录（C2.1）",
-            "open": "活动尚未结束",
-            "gaps": f"有 {len(self.gaps)} 处未录制的时段（C4.3）",
-            "complete": "全程录制",
-        }[self.status]
+        status = self.status
+        if status == "none":
+            return _("无任何声像记录（C2.1）")
+        if status == "open":
+            return _("活动尚未结束")
+        if status == "gaps":
+            return ngettext(
+                "有 %(n)s 处未录制的时段（C4.3）",
+                "有 %(n)s 处未录制的时段（C4.3）",
+                len(self.gaps),
+            ) % {"n": len(self.gaps)}
+        return _("全程录制")
 
 
 def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from jilu.casework.models import (
     ACTIVITY_CREATORS,
     ACTIVITY_EDITORS,
+    CASE_HANDLER_ROLES,
     Activity,
     ActivityKind,
     Case,
@@ -23,7 +24,7 @@ from jilu.casework.models import (
     RetentionClass,
 )
 from jilu.devices.forms import LocalDateTimeInput, PersonChoiceField, UnitChoiceField
-from jilu.org.models import Person, Unit
+from jilu.org.models import Person, RoleGrant, Unit
 from jilu.org.roles import Role
 
 
@@ -87,6 +88,17 @@ def officers_for(user: Any) -> forms.models.QuerySet:
     return people.none()
 
 
+def handlers_for(user: Any) -> forms.models.QuerySet:
+    """The people a user may name as a case's handler (承办人): those of
+    :func:`officers_for` who hold a role that handles cases
+    (``CASE_HANDLER_ROLES``: case handlers and leaders, who may edit cases)."""
+    return (
+        officers_for(user)
+        .filter(pk__in=RoleGrant.objects.filter(role__in=CASE_HANDLER_ROLES).values("person_id"))
+        .order_by("name")
+    )
+
+
 def parties_for(user: Any) -> forms.models.QuerySet:
     return Party.objects.restrict(user, "view").order_by("name")
 
@@ -116,8 +128,12 @@ class PartyFields(forms.Form):
 
 class ActivityForm(PartyFields):
     kind = forms.ChoiceField(label=_("活动类型"), choices=ActivityKind.choices)
+    # No preselection (as on the case form): the category is chosen, never
+    # taken silently; it fixes the record list's 执法类别 (A2) and retention.
     category = forms.ChoiceField(
-        label=_("执法类别"), choices=Category.choices, initial=Category.INSPECTION
+        label=_("执法类别"),
+        choices=[("", _("（请选择执法类别）"))] + list(Category.choices),
+        error_messages={"required": _("请选择执法类别")},
     )
     power = PowerChoice(
         label=_("执法事项（权责清单）"), queryset=Power.objects.none(), required=False
@@ -259,8 +275,12 @@ class QuickActivityForm(PartyFields):
     """Write down the activity on the spot from the annotate page."""
 
     kind = forms.ChoiceField(label=_("活动类型"), choices=ActivityKind.choices)
+    # No preselection (as on the case form): the category is chosen, never
+    # taken silently; it fixes the record list's 执法类别 (A2) and retention.
     category = forms.ChoiceField(
-        label=_("执法类别"), choices=Category.choices, initial=Category.INSPECTION
+        label=_("执法类别"),
+        choices=[("", _("（请选择执法类别）"))] + list(Category.choices),
+        error_messages={"required": _("请选择执法类别")},
     )
     unit = UnitChoiceField(label=_("执法部门"), queryset=Unit.objects.none())
     place_name = forms.CharField(label=_("地点名称"), max_length=200, required=False)
@@ -324,7 +344,17 @@ class CaseForm(forms.Form):
         self.fields["power"].queryset = powers_for(user)
         self.fields["party"].queryset = parties_for(user)
         self.fields["unit"].queryset = units_for(user, above=False)
-        self.fields["handler"].queryset = officers_for(user)
+        handlers = handlers_for(user)
+        self._current_handler = case.handler_id if case is not None else None
+        if self._current_handler:
+            # Keep the case's present handler selectable; a new one must qualify.
+            handlers = Person.objects.filter(
+                Q(pk__in=handlers.values("pk")) | Q(pk=self._current_handler)
+            ).order_by("name")
+        self.fields["handler"].queryset = handlers
+        self.fields["handler"].error_messages["invalid_choice"] = _(
+            "承办人须是本单位范围内的案件承办人、中队长或大队长"
+        )
         if case is not None:
             del self.fields["number"]
             del self.fields["unit"]

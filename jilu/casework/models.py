@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from jilu.org import access
 from jilu.org.access import RestrictedQuerySet
@@ -26,6 +27,10 @@ from jilu.org.roles import LEADERS, UNIT_READERS, Role
 ACTIVITY_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
 CASE_EDITORS = frozenset({Role.ADMIN, Role.CASE_HANDLER, *LEADERS})
 POWER_EDITORS = frozenset({Role.ADMIN})
+# Who may be named a case's handler (承办人): case handlers, and the leaders who
+# open and edit cases too (CASE_EDITORS without the system administrator, who
+# keeps the system, not cases). Never archivists, inspectors or legal reviewers.
+CASE_HANDLER_ROLES = frozenset({Role.CASE_HANDLER, *LEADERS})
 # Who writes activities down at all: the officers who carry them out and those
 # who organise enforcement (the editors above), each within their own scope.
 # Inspectors, legal reviewers and archivists read but never write (C6.4, C5.5,
@@ -36,25 +41,25 @@ ACTIVITY_CREATORS = frozenset({Role.OFFICER, *ACTIVITY_EDITORS})
 class Category(models.TextChoices):
     """执法类别 (Attachment 2, column 2)."""
 
-    LICENSING = "licensing", "行政许可"
-    PENALTY = "penalty", "行政处罚"
-    COERCION = "coercion", "行政强制"
-    INSPECTION = "inspection", "行政检查"
-    EXPROPRIATION = "expropriation", "行政征收征用"
-    OTHER = "other", "其他"
+    LICENSING = "licensing", _("行政许可")
+    PENALTY = "penalty", _("行政处罚")
+    COERCION = "coercion", _("行政强制")
+    INSPECTION = "inspection", _("行政检查")
+    EXPROPRIATION = "expropriation", _("行政征收征用")
+    OTHER = "other", _("其他")
 
 
 class ActivityKind(models.TextChoices):
     """The activities that must be recorded (C2, S1–S8)."""
 
-    S1 = "S1", "巡查检查、现场勘验、取证"
-    S2 = "S2", "信访接待、投诉件处置"
-    S3 = "S3", "调查询问、听证"
-    S4 = "S4", "文书送达、告知"
-    S5 = "S5", "查封、扣押、登记保存"
-    S6 = "S6", "强制拆除等强制执行"
-    S7 = "S7", "抢险施救、应急处置"
-    S8 = "S8", "其他"
+    S1 = "S1", _("巡查检查、现场勘验、取证")
+    S2 = "S2", _("信访接待、投诉件处置")
+    S3 = "S3", _("调查询问、听证")
+    S4 = "S4", _("文书送达、告知")
+    S5 = "S5", _("查封、扣押、登记保存")
+    S6 = "S6", _("强制拆除等强制执行")
+    S7 = "S7", _("抢险施救、应急处置")
+    S8 = "S8", _("其他")
 
 
 # C4.1: on arrival the *two* officers state their names and certificate
@@ -68,15 +73,15 @@ MIN_ON_SITE_OFFICERS = 2
 class RecordedStep(models.TextChoices):
     """记录事项 (Attachment 2, column 4)."""
 
-    SITE_CHECK = "site_check", "现场检查"
-    SITE_SURVEY = "site_survey", "现场勘验"
-    EVIDENCE = "evidence", "调查取证"
-    PRESERVATION = "preservation", "证据保全"
-    HEARING = "hearing", "听证"
-    INQUIRY = "inquiry", "询问笔录"
-    SERVICE = "service", "送达"
-    ENFORCEMENT = "enforcement", "行政强制"
-    OTHER = "other", "其他"
+    SITE_CHECK = "site_check", _("现场检查")
+    SITE_SURVEY = "site_survey", _("现场勘验")
+    EVIDENCE = "evidence", _("调查取证")
+    PRESERVATION = "preservation", _("证据保全")
+    HEARING = "hearing", _("听证")
+    INQUIRY = "inquiry", _("询问笔录")
+    SERVICE = "service", _("送达")
+    ENFORCEMENT = "enforcement", _("行政强制")
+    OTHER = "other", _("其他")
 
 
 # The step an activity of each kind usually records (pre-selected in forms).
@@ -97,19 +102,19 @@ class CloseReason(models.TextChoices):
     legal review; the others close a case that never went through it, and need
     a written explanation."""
 
-    REVIEWED = "reviewed", "经法制审核后结案"
-    NO_PENALTY = "no_penalty", "不予处罚"
-    REVOKED = "revoked", "撤销立案"
-    REFERRED = "referred", "移送其他机关处理"
-    OTHER = "other", "其他原因"
+    REVIEWED = "reviewed", _("经法制审核后结案")
+    NO_PENALTY = "no_penalty", _("不予处罚")
+    REVOKED = "revoked", _("撤销立案")
+    REFERRED = "referred", _("移送其他机关处理")
+    OTHER = "other", _("其他原因")
 
 
 class RetentionClass(models.TextChoices):
     """保管期限 of a case file; recordings used as evidence follow it (C5.6)."""
 
-    PERMANENT = "permanent", "永久"
-    Y30 = "30y", "30年"
-    Y10 = "10y", "10年"
+    PERMANENT = "permanent", _("永久")
+    Y30 = "30y", _("30年")
+    Y10 = "10y", _("10年")
 
 
 RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, RetentionClass.Y10: 10}
@@ -171,8 +176,8 @@ class Party(models.Model):
     """行政执法相对人: a natural person or an organisation."""
 
     class Kind(models.TextChoices):
-        PERSON = "person", "自然人"
-        ORGANISATION = "organisation", "法人或其他组织"
+        PERSON = "person", _("自然人")
+        ORGANISATION = "organisation", _("法人或其他组织")
 
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     name = models.CharField("名称或姓名", max_length=200)
@@ -223,10 +228,10 @@ class Case(models.Model):
     """案件: the activities of one matter against one party, handled by one unit."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "办理中"
-        TRANSFERRED = "transferred", "已移送法制审核"
-        REVIEWED = "reviewed", "已审核"
-        CLOSED = "closed", "已结案"
+        OPEN = "open", _("办理中")
+        TRANSFERRED = "transferred", _("已移送法制审核")
+        REVIEWED = "reviewed", _("已审核")
+        CLOSED = "closed", _("已结案")
 
     number = models.CharField("案件编号", max_length=60, unique=True)
     title = models.CharField("案由", max_length=200, blank=True)

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jilu.casework.models import ANNOTATION_DEADLINE, Activity, Annotation, Case
 from jilu.evidence.models import Recording
@@ -93,8 +94,14 @@ class Deadline:
         seconds = int(self.left.total_seconds())
         if seconds <= 0:
             late = -seconds
-            return f"已超期 {late // 3600} 小时 {late % 3600 // 60} 分"
-        return f"剩余 {seconds // 3600} 小时 {seconds % 3600 // 60} 分"
+            return gettext("已超期 %(h)s 小时 %(m)s 分") % {
+                "h": late // 3600,
+                "m": late % 3600 // 60,
+            }
+        return gettext("剩余 %(h)s 小时 %(m)s 分") % {
+            "h": seconds // 3600,
+            "m": seconds % 3600 // 60,
+        }
 
 
 def deadline(recording: Recording, now: datetime | None = None) -> Deadline:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jilu.casework.models import Case
 from jilu.casework.queries import RecordListRow, case_recordings, recording_end
@@ -221,6 +221,7 @@ def _sequence_reasons(rows: list[RecordListRow]) -> dict[int, list[str]]:
     return reasons
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def build(case: Case) -> RecordList:
     """The list from ``queries.case_recordings`` (list order), with each row's state."""
     source = case_recordings(case)
@@ -258,6 +259,7 @@ def build(case: Case) -> RecordList:
     return RecordList(case=case, rows=rows, generated_at=timezone.now())
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def render_pdf(record_list: RecordList) -> bytes:
     """A4 landscape, the attachment's title and columns, CJK fonts embedded
     (subset with libharfbuzz-subset0), page numbers from @page counters."""
@@ -276,6 +278,7 @@ def render_pdf(record_list: RecordList) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def render_xlsx(record_list: RecordList) -> bytes:
     """One sheet named after the attachment: the columns in row 1, one row per
     recording; the title and case number in the printed page header."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jilu.casework.models import Activity, ActivityKind
 
@@ -244,6 +244,7 @@ def _decision(value: str) -> str:
     return value.removesuffix("决定书") if len(value) > len("决定书") else value
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def build(key: str, facts: ScriptFacts) -> Script:
     b = _Builder()
     if key == SURVEY:
@@ -386,6 +387,7 @@ INPUTS = {
 }
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def facts_for(activity: Activity, params: Any = None) -> ScriptFacts:
     """The facts from the activity, with the page's inputs (``params``,
     a QueryDict or dict) taking precedence over what the activity holds."""

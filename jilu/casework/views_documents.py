@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -186,7 +187,8 @@ def script_page(request: HttpRequest, pk: int) -> HttpResponse:
 def script_card(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable card of the same script (standalone HTML, prints on A5)."""
     activity = _activity(request, pk)
-    return render(request, "casework/script_card.html", _script_context(request, activity))
+    with translation.override("zh-hans"):  # the printed card (A1) stays Chinese
+        return render(request, "casework/script_card.html", _script_context(request, activity))
 
 
 @login_required
@@ -195,7 +197,8 @@ def script_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     from weasyprint import HTML
 
     activity = _activity(request, pk)
-    context = _script_context(request, activity)
-    html = render_to_string("casework/script_card.html", {**context, "pdf": True}, request)
+    with translation.override("zh-hans"):  # the printed card (A1) stays Chinese
+        context = _script_context(request, activity)
+        html = render_to_string("casework/script_card.html", {**context, "pdf": True}, request)
     body = HTML(string=html).write_pdf()
     return download(body, PDF, f"现场口述_{context['script'].title}_{activity.pk}.pdf")

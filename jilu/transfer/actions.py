@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jilu.audit.chain import record
 from jilu.casework.actions import set_case_status
@@ -48,20 +50,24 @@ def request_package(*, actor: Any, case: Case, disc: str = DiscType.DVD) -> Pack
     """Queue a new version of the case's disc package (built in the background)."""
     case = _locked_case(case)
     if disc not in DiscType.values:
-        raise ValidationError(f"不支持的光盘类型“{disc}”：请选择 DVD、DVD DL 或 BD")
+        raise ValidationError(
+            _("不支持的光盘类型“%(disc)s”：请选择 DVD、DVD DL 或 BD") % {"disc": disc}
+        )
     if case.status not in BUILDABLE:
-        raise ValidationError(f"案件已“{case.get_status_display()}”，不能再制作光盘包")
+        raise ValidationError(
+            _("案件已“%(status)s”，不能再制作光盘包") % {"status": case.get_status_display()}
+        )
     if not case_recordings(case):
-        raise ValidationError("案件还没有登记任何声像记录（C5.4）：请先把记录关联到本案件")
+        raise ValidationError(_("案件还没有登记任何声像记录（C5.4）：请先把记录关联到本案件"))
     if case.packages.filter(state__in=[Package.State.QUEUED, Package.State.BUILDING]).exists():
-        raise ValidationError("已有一个版本正在制作：请等它完成后再制作新版本")
+        raise ValidationError(_("已有一个版本正在制作：请等它完成后再制作新版本"))
     version = (case.packages.aggregate(m=Max("version"))["m"] or 0) + 1
     package = Package.objects.create(
         case=case,
         version=version,
         disc=disc,
         created_by=actor if hasattr(actor, "pk") else None,
-        message="排队等待制作",
+        message=gettext_noop("排队等待制作"),
     )
     record(
         "transfer.package.request",
@@ -90,7 +96,7 @@ def start_build(*, actor: Any, package: Package, out_dir: str) -> Package:
     package.out_dir = out_dir
     package.attempts += 1
     package.error = ""
-    package.message = "开始制作"
+    package.message = gettext_noop("开始制作")
     package.save()
     record(
         "transfer.package.start",
@@ -114,7 +120,7 @@ def finish_build(
     package.manifest_sha256 = manifest_sha256
     package.file_count = sum(d.get("file_count", 0) for d in discs)
     package.finished_at = timezone.now()
-    package.message = "制作完成"
+    package.message = gettext_noop("制作完成")
     package.done_bytes = package.total_bytes or package.done_bytes
     package.save()
     record(
@@ -141,10 +147,10 @@ def fail_build(
     package.error = error[:2000]
     if retry:
         package.state = Package.State.QUEUED
-        package.message = "制作中断，稍后自动重试"
+        package.message = gettext_noop("制作中断，稍后自动重试")
     else:
         package.state = Package.State.FAILED
-        package.message = "制作失败"
+        package.message = gettext_noop("制作失败")
         package.finished_at = timezone.now()
     package.save()
     record(
@@ -167,14 +173,17 @@ def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
     case = _locked_case(package.case)
     package = Package.objects.select_for_update().get(pk=package.pk)
     if package.state != Package.State.READY:
-        raise ValidationError("光盘包尚未制作完成，不能移送")
+        raise ValidationError(_("光盘包尚未制作完成，不能移送"))
     newest = case.packages.aggregate(m=Max("version"))["m"]
     if package.version != newest:
         raise ValidationError(
-            f"第 {package.version} 版不是最新版本（最新为第 {newest} 版）：请移送最新版本"
+            _("第 %(v)s 版不是最新版本（最新为第 %(newest)s 版）：请移送最新版本")
+            % {"v": package.version, "newest": newest}
         )
     if case.status != Case.Status.OPEN:
-        raise ValidationError(f"案件已“{case.get_status_display()}”，不能再次移送")
+        raise ValidationError(
+            _("案件已“%(status)s”，不能再次移送") % {"status": case.get_status_display()}
+        )
     set_case_status(actor=actor, case=case, status=Case.Status.TRANSFERRED, note=note)
     transfer = Transfer.objects.create(
         case=case,
@@ -201,7 +210,10 @@ def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
 def _pending(review: Review) -> Review:
     review = Review.objects.select_for_update().select_related("transfer").get(pk=review.pk)
     if review.decision != Review.Decision.PENDING:
-        raise ValidationError(f"审核已结束（{review.get_decision_display()}），不能再修改")
+        raise ValidationError(
+            _("审核已结束（%(decision)s），不能再修改")
+            % {"decision": review.get_decision_display()}
+        )
     return review
 
 
@@ -256,14 +268,14 @@ def mark_row(
     review = _pending(review)
     reason = reason.strip()
     if verdict not in RowMark.Verdict.values:
-        raise ValidationError("请选择“无误”或“有问题”")
+        raise ValidationError(_("请选择“无误”或“有问题”"))
     if verdict == RowMark.Verdict.PROBLEM and not reason:
-        raise ValidationError(f"序号 {list_no}：标为“有问题”时请写明原因")
+        raise ValidationError(_("序号 %(no)s：标为“有问题”时请写明原因") % {"no": list_no})
     rows = {r.list_no: r for r in case_recordings(review.transfer.case)}
     row = rows.get(list_no)
     if row is None:
-        raise ValidationError(f"清单中没有序号 {list_no}")
-    mark, _ = RowMark.objects.update_or_create(
+        raise ValidationError(_("清单中没有序号 %(no)s") % {"no": list_no})
+    mark, _created = RowMark.objects.update_or_create(
         review=review,
         list_no=list_no,
         defaults={
@@ -297,21 +309,21 @@ def decide(*, actor: Any, review: Review, decision: str, note: str = "") -> Revi
         listed = {r.list_no for r in case_recordings(review.transfer.case)}
         unmarked = sorted(listed - {m.list_no for m in marks})
         if problems:
-            raise ValidationError("有标为“有问题”的记录，不能审核通过：请退回补正")
+            raise ValidationError(_("有标为“有问题”的记录，不能审核通过：请退回补正"))
         if unmarked:
             raise ValidationError(
-                "还有未逐项核对的记录（序号 " + "、".join(map(str, unmarked)) + "）"
+                _("还有未逐项核对的记录（序号 %(nos)s）") % {"nos": "、".join(map(str, unmarked))}
             )
         checked = review.verifications.order_by("-checked_at").first()
         if checked is None or not checked.ok:
-            raise ValidationError("光盘包还没有通过完整性核验：请先核验")
+            raise ValidationError(_("光盘包还没有通过完整性核验：请先核验"))
         status = Case.Status.REVIEWED
     elif decision == Review.Decision.RETURNED:
         if not problems and not note:
-            raise ValidationError("退回时请至少对一条记录写明问题，或填写退回意见")
+            raise ValidationError(_("退回时请至少对一条记录写明问题，或填写退回意见"))
         status = Case.Status.OPEN
     else:
-        raise ValidationError("请选择“审核通过”或“退回补正”")
+        raise ValidationError(_("请选择“审核通过”或“退回补正”"))
     review.decision = decision
     review.note = note
     review.reviewer = actor

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pycdlib
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jilu.casework import recordlist
 from jilu.casework.models import Case
@@ -180,6 +180,7 @@ def _check_space(out_dir: Path, need: int) -> None:
         )
 
 
+@translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def build_package(
     case: Case,
     out_dir: str | Path,

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from jilu.casework.models import Case
 from jilu.org import access
@@ -29,9 +30,9 @@ REVIEWERS = frozenset({Role.LEGAL_REVIEWER, Role.ADMIN})
 
 
 class DiscType(models.TextChoices):
-    DVD = "dvd", "DVD（4.7 GB）"
-    DVD_DL = "dvd-dl", "DVD DL（8.5 GB）"
-    BD = "bd", "BD（25 GB）"
+    DVD = "dvd", _("DVD（4.7 GB）")
+    DVD_DL = "dvd-dl", _("DVD DL（8.5 GB）")
+    BD = "bd", _("BD（25 GB）")
 
 
 def _case_scope(user: Any, action: str, field: str = "case") -> Q | None:
@@ -49,10 +50,10 @@ class Package(models.Model):
     """One version of a case's disc package."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        BUILDING = "building", "正在制作"
-        READY = "ready", "已完成"
-        FAILED = "failed", "制作失败"
+        QUEUED = "queued", _("排队中")
+        BUILDING = "building", _("正在制作")
+        READY = "ready", _("已完成")
+        FAILED = "failed", _("制作失败")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="packages")
     version = models.PositiveIntegerField("版本")
@@ -92,6 +93,14 @@ class Package(models.Model):
         return min(100, round(100 * self.done_bytes / self.total_bytes))
 
     @property
+    def message_display(self) -> str:
+        """``message`` in the page's language: the fixed progress messages are
+        stored untranslated (gettext_noop) and looked up here."""
+        from django.utils.translation import gettext
+
+        return gettext(self.message) if self.message else ""
+
+    @property
     def finished(self) -> bool:
         return self.state in (self.State.READY, self.State.FAILED)
 
@@ -107,6 +116,22 @@ class Package(models.Model):
 
         return package_manifest_text(
             (d.number, d.manifest_sha256) for d in self.discs.order_by("number")
+        )
+
+    @property
+    def label_sheet(self) -> str:
+        """The full set of labels (C5.5), as the builder writes it to labels.txt:
+        every disc's labels, then the package block with the package hash
+        (SHA-256 of package-manifest.txt, by which the hand-over is recorded)
+        and that file's lines. Empty until the package is built.
+        """
+        from jilu.transfer.labels import package_labels
+
+        if not self.manifest_sha256:
+            return ""
+        discs = sorted(self.discs.all(), key=lambda d: d.number)
+        return package_labels(
+            [d.label_text for d in discs], self.package_manifest, self.manifest_sha256
         )
 
     @classmethod
@@ -183,9 +208,9 @@ class Review(models.Model):
     """法制审核 of one transfer."""
 
     class Decision(models.TextChoices):
-        PENDING = "pending", "审核中"
-        ACCEPTED = "accepted", "审核通过"
-        RETURNED = "returned", "退回补正"
+        PENDING = "pending", _("审核中")
+        ACCEPTED = "accepted", _("审核通过")
+        RETURNED = "returned", _("退回补正")
 
     transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="review")
     reviewer = models.ForeignKey(
@@ -222,8 +247,8 @@ class RowMark(models.Model):
     """The reviewer's mark on one record-list row (C5.4): ok, or a problem with its reason."""
 
     class Verdict(models.TextChoices):
-        OK = "ok", "无误"
-        PROBLEM = "problem", "有问题"
+        OK = "ok", _("无误")
+        PROBLEM = "problem", _("有问题")
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="marks")
     list_no = models.PositiveIntegerField("序号")
@@ -253,9 +278,9 @@ class Verification(models.Model):
     """One check of a package: every file re-hashed against the manifest (C6.5.3)."""
 
     class Source(models.TextChoices):
-        ORIGINALS = "originals", "对照存储原件"
-        ISO = "iso", "上传的光盘镜像"
-        DIRECTORY = "directory", "挂载或解压的目录"
+        ORIGINALS = "originals", _("对照存储原件")
+        ISO = "iso", _("上传的光盘镜像")
+        DIRECTORY = "directory", _("挂载或解压的目录")
 
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="verifications")
     review = models.ForeignKey(

@@ -68,7 +68,14 @@ def review_queue(user: Any, *, pending_only: bool = True) -> QuerySet[Review]:
 
 @dataclass
 class ReviewRow:
-    """One record-list row (C5.4, A2) on the review page, with the reviewer's mark."""
+    """One record-list row (C5.4, A2) on the review page, with the reviewer's mark.
+
+    ``coverage_gaps`` holds only the unrecorded stretches of the row's activity
+    that touch this recording (end where it starts, start where it ends, or lie
+    within it); the activity's full list of gaps is shown once per activity,
+    labelled as the activity's (``ActivityGaps``), never repeated on rows it
+    does not concern (C4.3, C2.1).
+    """
 
     row: Row
     mark: RowMark | None
@@ -76,29 +83,69 @@ class ReviewRow:
     check: Any = None  # verify.FileResult of the latest check, when there is one
 
 
-def review_rows(review: Review, check_files: dict[int, Any] | None = None) -> list[ReviewRow]:
+@dataclass
+class ActivityGaps:
+    """An activity's coverage on the review page (C4.3, C2.1): label, percent and gaps."""
+
+    activity: Any
+    label: str
+    status: str
+    percent: int | None
+    gaps: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+
+def _span(a, b) -> str:
     from django.utils import timezone
 
+    return f"{timezone.localtime(a):%H:%M:%S}–{timezone.localtime(b):%H:%M:%S}"
+
+
+def review_rows(review: Review, check_files: dict[int, Any] | None = None) -> list[ReviewRow]:
+    return review_rows_and_activities(review, check_files)[0]
+
+
+def review_rows_and_activities(
+    review: Review, check_files: dict[int, Any] | None = None
+) -> tuple[list[ReviewRow], list[ActivityGaps]]:
     from jilu.casework.coverage import activity_coverage
     from jilu.casework.models import Annotation
+    from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
+    from jilu.evidence.models import Recording
 
     case = review.transfer.case
     record_list = build_record_list(case)
     marks = {m.list_no: m for m in review.marks.all()}
     annotations = {a.pk: a for a in Annotation.objects.filter(case=case).select_related("activity")}
-    gaps_by_activity: dict[int, list[str]] = {}
+    recordings = Recording.objects.select_related("media").in_bulk(
+        [r.recording_id for r in record_list.rows if r.recording_id]
+    )
+    coverages: dict[int, Any] = {}
+    by_activity: dict[int, ActivityGaps] = {}
     out = []
     for row in record_list.rows:
         ann = annotations.get(row.annotation_id)
         gaps: list[str] = []
         if ann is not None and ann.activity_id:
-            if ann.activity_id not in gaps_by_activity:
+            if ann.activity_id not in coverages:
                 cov = activity_coverage(ann.activity)
-                gaps_by_activity[ann.activity_id] = [
-                    f"{timezone.localtime(a):%H:%M:%S}–{timezone.localtime(b):%H:%M:%S}"
-                    for a, b in cov.gaps
-                ]
-            gaps = gaps_by_activity[ann.activity_id]
+                coverages[ann.activity_id] = cov
+                by_activity[ann.activity_id] = ActivityGaps(
+                    activity=ann.activity,
+                    label=cov.label,
+                    status=cov.status,
+                    percent=cov.percent,
+                    gaps=[_span(a, b) for a, b in cov.gaps],
+                )
+            cov = coverages[ann.activity_id]
+            if row.no is not None:
+                by_activity[ann.activity_id].rows.append(row.no)
+            rec = recordings.get(row.recording_id)
+            if rec is not None:
+                lo = rec.started_at - SEGMENT_TOLERANCE
+                end = recording_end(rec)
+                hi = (end or rec.started_at) + SEGMENT_TOLERANCE
+                gaps = [_span(a, b) for a, b in cov.gaps if b >= lo and a <= hi]
         out.append(
             ReviewRow(
                 row=row,
@@ -107,4 +154,4 @@ def review_rows(review: Review, check_files: dict[int, Any] | None = None) -> li
                 check=(check_files or {}).get(row.no),
             )
         )
-    return out
+    return out, list(by_activity.values())

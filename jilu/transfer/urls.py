@@ -9,6 +9,7 @@ urlpatterns = [
     path("packages/<int:pk>/progress/", views.package_progress, name="package_progress"),
     path("packages/<int:pk>/transfer/", views.package_transfer, name="package_transfer"),
     path("packages/<int:pk>/discs/<int:number>/iso/", views.disc_download, name="disc_download"),
+    path("packages/<int:pk>/labels.txt", views.package_label_sheet, name="package_labels"),
     path("reviews/", views.review_queue, name="review_queue"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
     path("reviews/<int:pk>/verify/", views.review_verify, name="review_verify"),

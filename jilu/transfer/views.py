@@ -18,6 +18,7 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -147,7 +148,7 @@ def package_progress(request: HttpRequest, pk: int) -> JsonResponse:
             "done_bytes": package.done_bytes,
             "total_bytes": package.total_bytes,
             "percent": package.percent,
-            "message": package.message,
+            "message": package.message_display,
             "error": package.error,
             "finished": package.finished,
         }
@@ -186,6 +187,22 @@ def disc_download(request: HttpRequest, pk: int, number: int) -> FileResponse:
 
 
 @login_required
+def package_label_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The package's full set of labels as text (C5.5): every disc's labels and the
+    package block (package-manifest.txt's SHA-256 and lines) the hand-over is
+    recorded by; the same text the builder writes to labels.txt. Printed labels
+    stay Chinese whatever the page language."""
+    package = _get_package(request, pk)
+    sheet = package.label_sheet
+    if not sheet:
+        raise Http404(_("这个光盘包还没有制作完成"))
+    response = HttpResponse(sheet, content_type="text/plain; charset=utf-8")
+    name = f"{package.case.number}-v{package.version}-labels.txt"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not queries.is_reviewer(request.user):
         raise PermissionDenied(_("只有法制审核员可以查看待审核案件"))
@@ -208,7 +225,7 @@ def _render_review(
         for entry_path in latest.missing:
             bad.setdefault(entry_path, _("光盘包中没有这个文件"))
         check_files = {"bad": bad, "passed": set(latest.passed)}
-    rows = queries.review_rows(review)
+    rows, activity_gaps = queries.review_rows_and_activities(review)
     for item in rows:
         item.check = _row_check(item.row, check_files)
     # C5.5: what the reviewer compares with the labels of the discs they hold.
@@ -231,6 +248,7 @@ def _render_review(
             "package_manifest_ok": bool(discs)
             and labels.package_sha256(pairs) == review.transfer.manifest_sha256,
             "rows": rows,
+            "activity_gaps": activity_gaps,
             "verdicts": RowMark.Verdict.choices,
             "verifications": verifications,
             "latest_check": latest,

@@ -74,6 +74,11 @@ def test_officer_writes_down_an_activity_on_a_phone(transactional_db, page, peop
     form.get_by_label("计划开始").fill("2026-11-26T09:00:00")
     form.get_by_label("计划结束").fill("2026-11-26T10:00:00")
     form.get_by_role("button", name="保存").click()
+    # No silent 执法类别 (C5.4, A2): it is chosen, and a form without it says so.
+    expect(page.locator(".field-error")).to_contain_text("请选择执法类别")
+    form = page.locator("#activity-form")
+    form.get_by_label("执法类别").select_option("inspection")
+    form.get_by_role("button", name="保存").click()
     # C4.1: two officers on site; the officer is told what to do.
     expect(page.locator(".field-error")).to_contain_text("至少两名执法人员")
     form = page.locator("#activity-form")

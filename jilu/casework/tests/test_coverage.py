@@ -33,7 +33,30 @@ def test_gaps_are_listed(make_activity, make_recording):
         (T0 + timedelta(minutes=15), T0 + timedelta(minutes=30)),
         (T0 + timedelta(minutes=40), T0 + timedelta(minutes=60)),
     ]
-    assert cov.percent == 42 and cov.status == "gaps"
+    # 25 of 60 minutes: rounded down, never up (C4.3).
+    assert cov.percent == 41 and cov.status == "gaps"
+
+
+def test_a_short_gap_never_shows_100_percent(make_activity, make_recording):
+    """C4.3 / C2.1: a 3 s gap at the start of an hour is a gap; the percentage is
+    rounded down so it never reads 100 % beside "有 1 处未录制的时段"."""
+    act = make_activity(minutes=60)
+    make_recording(start=T0 + timedelta(seconds=3), minutes=60)
+    cov = activity_coverage(act)
+    assert cov.gaps == [(T0, T0 + timedelta(seconds=3))]
+    assert cov.status == "gaps" and cov.percent == 99
+    assert "1" in cov.label and "C4.3" in cov.label
+
+
+def test_coverage_page_text_with_a_short_gap(make_activity, make_recording):
+    from django.template.loader import render_to_string
+
+    act = make_activity(minutes=60)
+    make_recording(start=T0 + timedelta(seconds=3), minutes=60)
+    html = render_to_string(
+        "casework/_coverage.html", {"coverage": activity_coverage(act), "show_gaps": True}
+    )
+    assert "覆盖 99%" in html and "100%" not in html  # C4.3
 
 
 def test_other_officers_recordings_do_not_count(make_activity, make_recording):

@@ -331,3 +331,64 @@ def test_rows_not_on_the_checked_disc_are_not_shown_as_consistent(transferred, c
     login(client, people["legal_reviewer"])
     body = client.get(reverse("transfer:review_detail", args=[review.pk])).content.decode()
     assert body.count("不在这次核验的光盘上") == 2  # rows 4 and 5
+
+
+def _row_html(body: str, recording_pk: int) -> str:
+    import re
+
+    for tr in re.findall(r'<tr data-no="\d+">.*?</tr>', body, re.S):
+        if f'href="/recordings/{recording_pk}/"' in tr:
+            return tr
+    raise AssertionError(f"no row for recording {recording_pk}")
+
+
+def test_review_rows_show_only_the_gaps_that_concern_them(transferred, client, people, data):
+    """C4.3 / C2.1: activity 1 (09:00–10:00) is recorded 09:00–09:20; its gap
+    09:20–10:00 is the activity's. The row of a recording 09:00–09:10 does not
+    show it; the row of the recording ending at 09:20 does; the activity's
+    coverage lists every gap once, labelled as the activity's, never 100 %."""
+    package, review = transferred
+    login(client, people["legal_reviewer"])
+    body = client.get(reverse("transfer:review_detail", args=[review.pk])).content.decode()
+    r1, r2 = data["recordings"][0], data["recordings"][1]
+    first = _row_html(body, r1.pk)
+    assert "09:20:00–10:00:00" not in first
+    assert '<td class="row-gaps"><span class="muted">无</span></td>' in first
+    assert "09:20:00–10:00:00" in _row_html(body, r2.pk)
+    section = body[body.index('id="activity-coverage"') :]
+    a1 = data["activities"][0]
+    assert f'data-activity="{a1.pk}"' in section
+    assert "活动未录制 09:20:00–10:00:00" in section
+    assert "覆盖 33%" in section and "覆盖 100%" not in section
+
+
+def test_packages_page_shows_and_serves_the_full_label_set(transferred, client, people):
+    """C5.5: the package hash the hand-over is recorded by (package-manifest.txt's
+    SHA-256) and that file's lines are on the packages page and downloadable
+    with every disc's labels, as the builder's labels.txt."""
+    from pathlib import Path
+
+    package, review = transferred
+    login(client, people["case_handler"])
+    body = client.get(reverse("transfer:case_packages", args=[package.case_id])).content.decode()
+    sheet_url = reverse("transfer:package_labels", args=[package.pk])
+    assert f'href="{sheet_url}"' in body
+    assert "整套标签" in body and 'class="label-sheet-text"' in body
+    assert (
+        f"光盘包哈希（package-manifest.txt 的 SHA-256，移送时登记）：{package.manifest_sha256}"
+        in body
+    )
+    r = client.get(sheet_url)
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/plain")
+    assert "attachment" in r["Content-Disposition"]
+    text = r.content.decode()
+    disc = package.discs.get()
+    assert disc.label_text in text
+    assert package.manifest_sha256 in text
+    assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in text
+    # The same text the builder wrote next to the discs.
+    assert text == (Path(package.out_dir) / "labels.txt").read_text(encoding="utf-8")
+    assert package.manifest_sha256 == review.transfer.manifest_sha256
+    # Outside the case's scope: not found.
+    login(client, people["officer_other"])
+    assert client.get(sheet_url).status_code == 404
