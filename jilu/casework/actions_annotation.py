@@ -27,6 +27,13 @@ from jilu.org.models import Person
 def _check_annotation(recording: Recording, activity: Activity, step: str) -> None:
     if step not in RecordedStep.values:
         raise ValidationError({"step": "请选择记录事项"})
+    # A recording belongs to an activity its officer took part in (C4.1, C5.2):
+    # the web form offers only those; the API and bulk paths are held to the same.
+    if recording.officer_id and not activity.officers.filter(pk=recording.officer_id).exists():
+        raise ValidationError(
+            f"声像记录 {recording.original_name} 的执法队员不在执法活动“{activity}”的执法人员中；"
+            "请选择其参加的执法活动，或先在活动中补上该执法队员"
+        )
     if activity.case_id and not activity.case.editable:
         raise ValidationError(f"案件 {activity.case.number} 已移送或结案，不能再关联声像记录")
     existing = getattr(recording, "annotation", None) if _annotated(recording) else None

@@ -15,7 +15,7 @@ def test_partners_see_the_recordings_of_their_activities(
     make_activity, make_recording, make_person, people
 ):
     people["leader3"] = make_person("leader3", unit="squad3", roles=("squad_leader", "officer"))
-    act = make_activity(officers=("officer", "officer_other", "leader3"))
+    act = make_activity(officers=("officer", "officer_b", "officer_other", "leader3"))
     filmed = make_recording("officer_b")  # the partner's recorder filmed the scene
     actions.annotate(actor=people["officer_b"], recording=filmed, activity=act, step="site_check")
     elsewhere = make_recording("officer_b")
@@ -36,3 +36,28 @@ def test_partners_see_the_recordings_of_their_activities(
     leader = people["squad_leader"]  # squad1: sees officer_b's recordings by unit
     rows = [r.pk for r in find_recordings(leader, RecordingFilters())]
     assert rows.count(filmed.pk) == 1
+
+
+@pytest.mark.django_db
+def test_a_recording_joins_only_an_activity_its_officer_took_part_in(
+    make_activity, make_recording, people
+):
+    """C4.1, C5.2: the web form offers only such activities; the action (and so
+    the API and bulk linking) refuses the others and changes nothing."""
+    from django.core.exceptions import ValidationError
+
+    from jilu.audit.models import AuditEntry
+    from jilu.casework.models import Annotation
+
+    act = make_activity(officers=("officer", "officer_other"))
+    stranger = make_recording("officer_b")
+    before = AuditEntry.objects.count()
+    with pytest.raises(ValidationError, match="不在执法活动"):
+        actions.annotate(
+            actor=people["squad_leader"], recording=stranger, activity=act, step="site_check"
+        )
+    assert not Annotation.objects.filter(recording=stranger).exists()
+    assert AuditEntry.objects.count() == before
+    own = make_recording("officer")
+    actions.annotate(actor=people["officer"], recording=own, activity=act, step="site_check")
+    assert Annotation.objects.filter(recording=own, activity=act).exists()
