@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jilu.casework",
     "jilu.transfer",
     "jilu.access",
+    "jilu.dutylog",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("casework/", include("jilu.casework.urls")),
     path("transfer/", include("jilu.transfer.urls")),
     path("access/", include("jilu.access.urls")),
+    path("dutylog/", include("jilu.dutylog.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

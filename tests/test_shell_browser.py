@@ -59,7 +59,17 @@ def test_officer_home_shows_recorder_and_checklist(page, demo):
     expect(page.locator("#checklist")).to_contain_text("24 小时内")
     expect(page.locator("#my-recent")).to_contain_text("登录")
     expect(page.locator(".mainnav a")).to_have_text(
-        ["工作台", "待标注", "我的记录仪", "声像记录", "执法活动", "案件", "调用申请", "数据采集"]
+        [
+            "工作台",
+            "待标注",
+            "我的记录仪",
+            "声像记录",
+            "执法活动",
+            "案件",
+            "调用申请",
+            "执勤日志",
+            "数据采集",
+        ]
     )
 
 
@@ -126,6 +136,7 @@ def test_footer_switches_language_to_english_and_back(page, demo):
             "Activities",
             "Cases",
             "Access requests",
+            "Duty log",
             "Data collection",
         ]
     )

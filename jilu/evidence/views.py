@@ -375,13 +375,23 @@ def _day_recordings(request: HttpRequest, day: date, **lookup: Any):
 
 
 def _render_day(
-    request: HttpRequest, *, day: date, title: str, recordings, dockings, url_name: str, key: Any
+    request: HttpRequest,
+    *,
+    day: date,
+    title: str,
+    recordings,
+    dockings,
+    url_name: str,
+    key: Any,
+    extra: Any = None,
 ) -> HttpResponse:
+    """The timeline page; ``extra(built_day)`` adds context that depends on the day."""
     built = timeline.build_day(day, _segments(recordings), dockings)
     return render(
         request,
         "evidence/timeline.html",
         {
+            **(extra(built) if extra else {}),
             "title": title,
             "day": built,
             "svg": timeline.render_svg(built, title=title),
@@ -404,7 +414,11 @@ def _may_see_person(user: Any, person: Person) -> bool:
 
 @login_required
 def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
-    """An officer's day (C4.3, C2.1): recordings, gaps, dockings and clock offsets (C3.2)."""
+    """An officer's day (C4.3, C2.1): recordings, gaps, dockings and clock offsets (C3.2),
+    with the day's duty-log notes of periods that could not be recorded (C6.2)."""
+    from jilu.dutylog import views as dutylog_views
+    from jilu.dutylog.models import UnrecordedNote
+
     the_day = _parse_day(day)
     officer = Person.objects.filter(pk=pk).select_related("unit").first()
     if officer is None or not _may_see_person(request.user, officer):
@@ -415,6 +429,26 @@ def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
     docks = DockingSession.objects.filter(started_at__gte=lo, started_at__lt=hi).filter(
         Q(holder=officer) | Q(recorder_id__in=serials)
     )
+
+    def duty_log(built: timeline.Day) -> dict[str, Any]:
+        # C6.2: the day's duty-log notes (those this viewer may see), and for the
+        # officer themself a link from each unrecorded period to a prefilled note.
+        notes = [
+            dutylog_views.label(n)
+            for n in UnrecordedNote.objects.restrict(request.user, "view")
+            .filter(officer=officer, start__lt=hi, end__gt=lo)
+            .order_by("start", "pk")
+        ]
+        own = request.user.pk == officer.pk
+        gap_rows = []
+        if own:
+            now = timezone.now()
+            for g in built.gaps:
+                end = min(g.end, now)
+                url = dutylog_views.new_note_url(g.start, end) if g.start < end else ""
+                gap_rows.append(_GapRow(g, url))
+        return {"gap_rows": gap_rows, "dutylog_notes": notes, "dutylog_own": own}
+
     return _render_day(
         request,
         day=the_day,
@@ -423,7 +457,19 @@ def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
         dockings=_dockings(docks),
         url_name="evidence:timeline_officer",
         key=officer.pk,
+        extra=duty_log,
     )
+
+
+class _GapRow:
+    """A gap of the officer's day with the link that notes it in the duty log (C6.2)."""
+
+    def __init__(self, gap: Any, dutylog_url: str) -> None:
+        self._gap = gap
+        self.dutylog_url = dutylog_url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gap, name)
 
 
 @login_required

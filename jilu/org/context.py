@@ -23,6 +23,7 @@ NAV = [
     (pgettext_lazy("nav", "执法活动"), "casework:activity_list", ()),
     (pgettext_lazy("nav", "案件"), "casework:case_list", ()),
     (pgettext_lazy("nav", "调用申请"), "access:list", ()),
+    (pgettext_lazy("nav", "执勤日志"), "dutylog:list", ()),
     (
         pgettext_lazy("nav", "标注督办"),
         "casework:squad_queue",

@@ -120,6 +120,11 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         ctx["access_to_approve"] = access_scope.awaiting_approval(person).count()
     if access_scope.holds(person, Role.ARCHIVIST):
         ctx["access_to_provide"] = access_scope.awaiting_copy(person).count()
+    if access_scope.holds(person, *LEADERS):
+        # C6.2: duty-log notes of could-not-record periods waiting for this leader.
+        from jilu.dutylog.actions import awaiting_confirmation
+
+        ctx["dutylog_to_confirm"] = awaiting_confirmation(person).count()
     if person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN):
         ctx["squad_overdue"] = case_queries.overdue_for_leader(person, now=now).count()
 
