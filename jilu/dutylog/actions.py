@@ -174,17 +174,33 @@ def update_note(
     return note
 
 
+def _for_decision(note: UnrecordedNote, actor: Any, refusal: str) -> UnrecordedNote:
+    """The note locked for a leader's decision; who may decide is checked first,
+    before any input, so a person without the right always gets 403."""
+    note = UnrecordedNote.objects.select_for_update().select_related("unit").get(pk=note.pk)
+    if not may_decide(actor, note):
+        raise PermissionDenied(refusal)
+    return note
+
+
+def _leader_text(text: str, *, required: str = "") -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ValidationError({"note": [required]})
+    if len(text) > MAX_NOTE:
+        raise ValidationError({"note": [_("意见过长")]})
+    return text
+
+
 def confirm_note(note: UnrecordedNote, *, actor: Any, leader_note: str = "") -> UnrecordedNote:
     """C6.2: the covering leader acknowledges the report."""
-    leader_note = (leader_note or "").strip()
-    if len(leader_note) > MAX_NOTE:
-        raise ValidationError({"note": [_("意见过长")]})
     with transaction.atomic():
-        note = UnrecordedNote.objects.select_for_update().select_related("unit").get(pk=note.pk)
-        if not may_decide(actor, note):
-            raise PermissionDenied(
-                _("只有管辖该队员单位的中队长或大队长可以确认待确认的执勤日志，本人不能确认")
-            )
+        note = _for_decision(
+            note,
+            actor,
+            _("只有管辖该队员单位的中队长或大队长可以确认待确认的执勤日志，本人不能确认"),
+        )
+        leader_note = _leader_text(leader_note)
         note.state = UnrecordedNote.State.CONFIRMED
         note.confirmed_by = actor
         note.confirmed_at = timezone.now()
@@ -196,17 +212,13 @@ def confirm_note(note: UnrecordedNote, *, actor: Any, leader_note: str = "") -> 
 
 def return_note(note: UnrecordedNote, *, actor: Any, reason: str) -> UnrecordedNote:
     """The leader sends the note back to the officer for correction (reason required)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"note": [_("退回时必须填写退回理由")]})
-    if len(reason) > MAX_NOTE:
-        raise ValidationError({"note": [_("意见过长")]})
     with transaction.atomic():
-        note = UnrecordedNote.objects.select_for_update().select_related("unit").get(pk=note.pk)
-        if not may_decide(actor, note):
-            raise PermissionDenied(
-                _("只有管辖该队员单位的中队长或大队长可以退回待确认的执勤日志，本人不能退回")
-            )
+        note = _for_decision(
+            note,
+            actor,
+            _("只有管辖该队员单位的中队长或大队长可以退回待确认的执勤日志，本人不能退回"),
+        )
+        reason = _leader_text(reason, required=_("退回时必须填写退回理由"))
         note.state = UnrecordedNote.State.RETURNED
         note.returned_by = actor
         note.returned_at = timezone.now()

@@ -273,3 +273,18 @@ def test_timeline_shows_notes_and_prefilled_links(settings, tmp_path, people, tr
     leader_html = client_for(people["squad_leader"]).get(url).content.decode()
     assert f'data-note="{note.pk}"' in leader_html
     assert "记入执勤日志（C6.2）" not in leader_html
+
+
+@pytest.mark.django_db
+def test_who_may_decide_is_checked_before_the_input(people, note):
+    """An officer returning a note without a reason is told they may not (403),
+    not that the reason is missing; nothing changes (C6.2)."""
+    from django.core.exceptions import PermissionDenied
+
+    before = audit_codes()
+    with pytest.raises(PermissionDenied):
+        actions.return_note(note, actor=people["officer_b"], reason="")
+    with pytest.raises(PermissionDenied):
+        actions.confirm_note(note, actor=people["officer_b"], leader_note="x" * 5000)
+    note.refresh_from_db()
+    assert note.state == note.State.PENDING and audit_codes() == before
