@@ -5,6 +5,10 @@ The recordings that count are those of the activity's officers (the holder at
 the start of each recording, C1.3) and any recording annotated to it. Their
 intervals are merged; what remains of the span is a gap. Recording nothing at
 all of a span that must be recorded is C2.1 and shown as such, never hidden.
+
+A gap may be explained by the duty log (C6.2): a confirmed note of one of the
+activity's officers overlapping it. The gap stays a gap and the percentage does
+not change; the note is only shown beside it (``Coverage.explained_gaps``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,53 @@ from django.utils.translation import ngettext
 
 from jilu.casework.models import Activity
 from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
+from jilu.dutylog.models import READERS, UnrecordedNote
 from jilu.evidence.models import Recording
+from jilu.org.roles import Role
 
 # A recording can only be looked for within this distance of the span.
 _SEARCH = timedelta(hours=12)
+
+
+@dataclass
+class GapExplanation:
+    """One gap with what the duty log says of it (C6.2): ``confirmed`` (with the
+    note), ``pending`` (noted, not yet confirmed) or ``unexplained``."""
+
+    start: datetime
+    end: datetime
+    state: str = "unexplained"
+    note: UnrecordedNote | None = None
+
+    @property
+    def explained(self) -> bool:
+        return self.state == "confirmed"
+
+    @property
+    def text(self) -> str:
+        if self.state == "confirmed" and self.note is not None:
+            from jilu.dutylog.views import reason_label
+
+            leader = self.note.confirmed_by
+            return _("已说明：%(reason)s（执勤日志，已由%(leader)s确认）") % {
+                "reason": reason_label(self.note.reason),
+                "leader": leader.name if leader is not None else "—",
+            }
+        if self.state == "pending":
+            return _("已记入执勤日志，待确认")
+        return _("未说明")
+
+    def note_visible_to(self, user) -> bool:
+        """Whether ``user`` may open the note (the rule of ``UnrecordedNote.access_q``)."""
+        note = self.note
+        if note is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return False
+        if user.is_superuser or note.officer_id == user.pk:
+            return True
+        if user.has_role(Role.INSPECTOR):
+            return True
+        unit = user.unit if user.has_role(*READERS) and user.unit_id else None
+        return unit is not None and note.unit.path.startswith(unit.path)
 
 
 @dataclass
@@ -34,6 +81,8 @@ class Coverage:
     covered: list[tuple[datetime, datetime]] = field(default_factory=list)
     gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
     unknown_length: list[Recording] = field(default_factory=list)
+    # The gaps again, each with its duty-log explanation (C6.2); same order as ``gaps``.
+    explained_gaps: list[GapExplanation] = field(default_factory=list)
 
     @property
     def total_seconds(self) -> float:
@@ -143,7 +192,38 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
             cursor = max(cursor, b)
         if end - cursor > SEGMENT_TOLERANCE:
             cov.gaps.append((cursor, end))
+        cov.explained_gaps = _explain(cov.gaps, officer_ids, start, end)
     return cov
+
+
+def _explain(
+    gaps: list[tuple[datetime, datetime]], officer_ids: list[int], start: datetime, end: datetime
+) -> list[GapExplanation]:
+    """Each gap with the duty-log note that explains it (C6.2), from one query of
+    the officers' confirmed and pending notes over the span (none without gaps)."""
+    notes: list[UnrecordedNote] = []
+    if officer_ids and gaps:
+        notes = list(
+            UnrecordedNote.objects.filter(
+                officer_id__in=officer_ids,
+                state__in=[UnrecordedNote.State.CONFIRMED, UnrecordedNote.State.PENDING],
+                start__lt=end,
+                end__gt=start,
+            )
+            .select_related("confirmed_by", "unit")
+            .order_by("start", "pk")
+        )
+    out = []
+    for a, b in gaps:
+        overlapping = [n for n in notes if n.start < b and n.end > a]
+        confirmed = [n for n in overlapping if n.state == UnrecordedNote.State.CONFIRMED]
+        if confirmed:
+            out.append(GapExplanation(a, b, "confirmed", confirmed[0]))
+        elif overlapping:
+            out.append(GapExplanation(a, b, "pending", overlapping[0]))
+        else:
+            out.append(GapExplanation(a, b))
+    return out
 
 
 def _annotation(recording: Recording):

@@ -93,6 +93,8 @@ class ActivityGaps:
     percent: int | None
     gaps: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    # (span, GapExplanation) per gap: what the duty log says of it (C6.2).
+    explained: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def _span(a, b) -> str:
@@ -136,6 +138,7 @@ def review_rows_and_activities(
                     status=cov.status,
                     percent=cov.percent,
                     gaps=[_span(a, b) for a, b in cov.gaps],
+                    explained=[(_span(g.start, g.end), g) for g in cov.explained_gaps],
                 )
             cov = coverages[ann.activity_id]
             if row.no is not None:
