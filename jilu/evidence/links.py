@@ -4,8 +4,9 @@ A browser player sends one Range request per seek and per buffer refill. When
 each of them passes through Django (``restrict()``, session, audit) the
 per-request cost dominates short ranges. In the production configuration
 (``JILU_SERVE_MODE=accel`` with ``JILU_SERVE_LINK_SECRET``) the play view
-checks ``restrict(user, "play")``, writes the audit entry and answers with a
-redirect to
+checks ``restrict(user, "play")``, writes the audit entry (C6.3: nobody sees a
+recording outside their scope; C6.5.7: every viewing is on record) and answers
+with a redirect to
 
     <JILU_SERVE_LINK_PREFIX>objects/ab/cd/<sha256>.<ext>?e=<expires>&s=<signature>
 

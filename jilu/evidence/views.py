@@ -383,15 +383,17 @@ def _render_day(
     dockings,
     url_name: str,
     key: Any,
-    extra: Any = None,
+    extra: dict[str, Any] | None = None,
+    gap_link: Any = None,
 ) -> HttpResponse:
-    """The timeline page; ``extra(built_day)`` adds context that depends on the day."""
+    """The timeline page; ``gap_link(gap)`` is an address offered beside a gap ("" for none)."""
     built = timeline.build_day(day, _segments(recordings), dockings)
     return render(
         request,
         "evidence/timeline.html",
         {
-            **(extra(built) if extra else {}),
+            **(extra or {}),
+            "gap_rows": [(g, gap_link(g) if gap_link else "") for g in built.gaps],
             "title": title,
             "day": built,
             "svg": timeline.render_svg(built, title=title),
@@ -430,24 +432,20 @@ def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
         Q(holder=officer) | Q(recorder_id__in=serials)
     )
 
-    def duty_log(built: timeline.Day) -> dict[str, Any]:
-        # C6.2: the day's duty-log notes (those this viewer may see), and for the
-        # officer themself a link from each unrecorded period to a prefilled note.
-        notes = [
-            dutylog_views.label(n)
-            for n in UnrecordedNote.objects.restrict(request.user, "view")
-            .filter(officer=officer, start__lt=hi, end__gt=lo)
-            .order_by("start", "pk")
-        ]
-        own = request.user.pk == officer.pk
-        gap_rows = []
-        if own:
-            now = timezone.now()
-            for g in built.gaps:
-                end = min(g.end, now)
-                url = dutylog_views.new_note_url(g.start, end) if g.start < end else ""
-                gap_rows.append(_GapRow(g, url))
-        return {"gap_rows": gap_rows, "dutylog_notes": notes, "dutylog_own": own}
+    # C6.2: the day's duty-log notes (those this viewer may see), and for the
+    # officer themself a link from each unrecorded period to a prefilled note.
+    notes = [
+        dutylog_views.label(n)
+        for n in UnrecordedNote.objects.restrict(request.user, "view")
+        .filter(officer=officer, start__lt=hi, end__gt=lo)
+        .order_by("start", "pk")
+    ]
+    own = request.user.pk == officer.pk
+    now = timezone.now()
+
+    def note_link(gap: Any) -> str:
+        end = min(gap.end, now)
+        return dutylog_views.new_note_url(gap.start, end) if gap.start < end else ""
 
     return _render_day(
         request,
@@ -457,19 +455,9 @@ def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
         dockings=_dockings(docks),
         url_name="evidence:timeline_officer",
         key=officer.pk,
-        extra=duty_log,
+        extra={"dutylog_notes": notes, "dutylog_own": own},
+        gap_link=note_link if own else None,
     )
-
-
-class _GapRow:
-    """A gap of the officer's day with the link that notes it in the duty log (C6.2)."""
-
-    def __init__(self, gap: Any, dutylog_url: str) -> None:
-        self._gap = gap
-        self.dutylog_url = dutylog_url
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._gap, name)
 
 
 @login_required
