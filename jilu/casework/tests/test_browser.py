@@ -42,8 +42,9 @@ def test_officer_accepts_suggestion_and_sees_standard_name(
     expect(card).to_contain_text("剩余 20 小时")  # docked 27 h ago: under 21 h left (C5.2)
     card.get_by_role("link", name="标注").click()
 
-    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # fits the phone
     form = page.locator("#annotate-form")
+    expect(form).to_be_visible()  # the annotation page has loaded
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # fits the phone
     suggested = form.get_by_role("radio", name=re.compile("推荐"))
     expect(suggested).to_be_checked()
     form.get_by_label("记录事项").select_option(label="现场勘验")
