@@ -182,13 +182,13 @@ def parse_metadata(raw: str) -> dict[str, str]:
 # Expiration runs here too, at most this often per process, so that no
 # scheduler is needed for it (the ``expire_uploads`` task does the same).
 SWEEP_EVERY = 3600.0
-_last_sweep = 0.0
+_last_sweep: float | None = None  # monotonic time of the last sweep; None: not yet swept
 
 
 def _sweep_expired() -> None:
     global _last_sweep
     now = time.monotonic()
-    if now - _last_sweep < SWEEP_EVERY:
+    if _last_sweep is not None and now - _last_sweep < SWEEP_EVERY:
         return
     _last_sweep = now
     try:

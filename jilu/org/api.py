@@ -100,11 +100,11 @@ def issue_token(request: HttpRequest, body: TokenIn):
     person = Person.objects.filter(username=body.username).first()
     if person is not None and actions.is_locked(person):
         actions.login_refused_locked(person=person, ip=ip, via="api")
-        return 423, {"detail": "连续登录失败次数过多，账号已锁定，请稍后再试"}
+        return Status(423, {"detail": "连续登录失败次数过多，账号已锁定，请稍后再试"})
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         actions.login_failed(username=body.username, ip=ip)
-        return 401, {"detail": "登录名或密码不正确"}
+        return Status(401, {"detail": "登录名或密码不正确"})
     raw = "jpt_" + secrets.token_urlsafe(32)
     expires = timezone.now() + timedelta(days=settings.API_TOKEN_DAYS)
     with transaction.atomic():
@@ -113,7 +113,7 @@ def issue_token(request: HttpRequest, body: TokenIn):
         )
         record("auth.token_issued", actor=user, obj=user, details={"token": token.pk, "ip": ip})
     actions.login_succeeded(person=user, ip=ip, via="api")
-    return 200, TokenOut(token=raw, expires_at=expires.isoformat())
+    return Status(200, TokenOut(token=raw, expires_at=expires.isoformat()))
 
 
 @router.get("/me", response=PersonOut)

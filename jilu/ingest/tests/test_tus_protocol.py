@@ -482,6 +482,6 @@ def test_creating_an_upload_sweeps_expired_ones(tus, docking, data, fname, monke
     Upload.objects.filter(pk=stale.rsplit("/", 1)[-1]).update(
         expires_at=timezone.now() - timedelta(days=1)
     )
-    monkeypatch.setattr(tus_server, "_last_sweep", 0.0)
+    monkeypatch.setattr(tus_server, "_last_sweep", None)
     _created(tus, mp4(9), fname.replace("_0001", "_0002"), docking)
     assert Upload.objects.get(pk=stale.rsplit("/", 1)[-1]).state == Upload.State.EXPIRED
