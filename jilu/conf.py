@@ -10,7 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 
 class ConfigError(Exception):
@@ -159,6 +159,15 @@ def parse_database_url(name: str, url: str, data_dir: Path) -> dict:
     raise ConfigError(
         f"{name}={url!r}: unsupported database; use sqlite:///file.db or postgres://user@host/db"
     )
+
+
+def database_url(db: dict) -> str:
+    """The ``JILU_DATABASE_URL`` of a DATABASES entry: the inverse of
+    ``parse_database_url``, for starting another process on the same database."""
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,16 @@ def test_postgres_url_is_split_into_its_parts(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "url",
+    ["sqlite:////srv/jilu/db.sqlite3", "postgres://jilu:p%40ss@db.example:6543/evidence"],
+)
+def test_database_url_is_the_inverse_of_parsing(tmp_path, url):
+    """Another process (a worker, a test server) reaches the same database."""
+    db = conf.parse_database_url("JILU_DATABASE_URL", url, tmp_path)
+    assert conf.database_url(db) == url
+
+
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         ("mysql://root@localhost/jilu", "unsupported database"),

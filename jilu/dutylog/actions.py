@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,8 +114,18 @@ def _clean(
     serial = (recorder or "").strip().upper()
     if serial:
         rec = Recorder.objects.filter(serial=serial).first()
-        if rec is None or not Holding.objects.filter(recorder=rec, person=officer).exists():
+        held = Holding.objects.filter(recorder=rec, person=officer)
+        if rec is None or not held.exists():
             errors.setdefault("recorder", []).append(_("这台记录仪不是你持有过的记录仪"))
+        elif start is not None and end is not None and end > start:
+            # The recorder the note is about must have been the officer's during the span.
+            during = held.filter(started_at__lt=end).filter(
+                Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+            )
+            if not during.exists():
+                errors.setdefault("recorder", []).append(
+                    _("这段时间你没有持有这台记录仪，请填写当时持有的记录仪")
+                )
     if errors:
         raise ValidationError(errors)
     return {

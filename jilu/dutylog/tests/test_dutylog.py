@@ -288,3 +288,28 @@ def test_who_may_decide_is_checked_before_the_input(people, note):
         actions.confirm_note(note, actor=people["officer_b"], leader_note="x" * 5000)
     note.refresh_from_db()
     assert note.state == note.State.PENDING and audit_codes() == before
+
+
+def test_recorder_must_be_held_during_the_period(people, tree):
+    """C6.2, C1.3: a note names the recorder the officer held at the time; one handed
+    back before the period is refused with a clear message, one held then is kept."""
+    from jilu.devices import actions as devices
+    from jilu.evidence.tests.recordings import recorder_for
+
+    start, end = period(hours_ago=5)
+    earlier = recorder_for(
+        people["officer"], tree["squad1"], "A000011", at=start - timedelta(days=30)
+    )
+    devices.return_recorder(actor="system:test", recorder=earlier, at=start - timedelta(days=2))
+    recorder_for(people["officer"], tree["squad1"], "A000012", at=start - timedelta(days=1))
+    c = client_for(people["officer"])
+
+    response = c.post(reverse("dutylog:create"), form(start, end, recorder="A000011"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "这段时间你没有持有这台记录仪" in html and 'data-field="recorder"' in html
+    assert UnrecordedNote.objects.count() == 0 and audit_codes() == []
+
+    response = c.post(reverse("dutylog:create"), form(start, end, recorder="a000012"))
+    assert response.status_code == 302
+    assert UnrecordedNote.objects.get().recorder.serial == "A000012"

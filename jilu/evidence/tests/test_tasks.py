@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-import jilu.urls
 from jilu.audit.models import AuditEntry
 from jilu.evidence import tasks
 from jilu.evidence.media_models import Derivative, MediaInfo
@@ -28,12 +27,6 @@ from jilu.evidence.tasks import (
 from jilu.evidence.tests import media_files
 
 Integrity = MediaInfo.Integrity
-
-# The lead mounts ``jilu.evidence.task_urls`` at /tasks/; until then the tests add it.
-_mounted = any(getattr(p, "namespace", None) == "tasks" for p in jilu.urls.urlpatterns)
-urlpatterns = list(jilu.urls.urlpatterns) + (
-    [] if _mounted else [path("tasks/", include("jilu.evidence.task_urls"))]
-)
 
 
 @pytest.fixture(scope="module")
@@ -334,23 +327,17 @@ def stuck(db, local_store, recorder, media, people):
     return failed, never
 
 
-pytestmark_urls = pytest.mark.urls(__name__)
-
-
-@pytestmark_urls
 @pytest.mark.parametrize("who", ["officer", "squad_leader", "archivist", "legal_reviewer"])
 def test_task_page_is_forbidden_to_others(client, people, who):
     client.force_login(people[who])
     assert client.get(reverse("tasks:list")).status_code == 403
 
 
-@pytestmark_urls
 def test_task_page_needs_sign_in(client, db):
     response = client.get(reverse("tasks:list"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-@pytestmark_urls
 def test_admin_sees_tasks_and_problems_and_can_requeue(
     client, people, stuck, django_capture_on_commit_callbacks
 ):
@@ -376,7 +363,6 @@ def test_admin_sees_tasks_and_problems_and_can_requeue(
     assert entry.object_id == str(failed.pk)
 
 
-@pytestmark_urls
 def test_inspector_reads_without_requeue(client, people, stuck):
     failed, _ = stuck
     client.force_login(people["inspector"])
@@ -388,7 +374,6 @@ def test_inspector_reads_without_requeue(client, people, stuck):
     assert not AuditEntry.objects.filter(action="evidence.media.requeue").exists()
 
 
-@pytestmark_urls
 def test_requeue_is_post_only_and_scoped(client, people, stuck):
     failed, _ = stuck
     client.force_login(people["admin"])
@@ -399,7 +384,6 @@ def test_requeue_is_post_only_and_scoped(client, people, stuck):
     assert f'id="problem-{failed.pk}"' not in client.get(reverse("tasks:list")).content.decode()
 
 
-@pytestmark_urls
 def test_task_page_filters_by_status(client, people, stuck):
     failed, _ = stuck
     process_recording.enqueue(failed.pk)
@@ -408,7 +392,6 @@ def test_task_page_filters_by_status(client, people, stuck):
     assert "<code>process_recording</code>" not in html
 
 
-@pytestmark_urls
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_admin_requeues_a_failed_recording_in_the_browser(page, people, stuck):

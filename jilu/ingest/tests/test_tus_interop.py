@@ -16,12 +16,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from tusclient import client as tus_client
 
+from jilu.conf import database_url
 from jilu.evidence.models import Recording
 from jilu.ingest.models import Upload
 from jilu.ingest.tests.conftest import digests, hours_ago, mp4, name_for
@@ -158,21 +159,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _test_database_url(db: dict) -> str:
-    """The URL of the database this test runs on, for a server in another process."""
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_server(tmp: Path, port: int, settings) -> subprocess.Popen:
     from django.db import connection
 
     env = {
         **os.environ,
         "JILU_DATA_DIR": str(tmp / "data"),
-        "JILU_DATABASE_URL": _test_database_url(connection.settings_dict),
+        "JILU_DATABASE_URL": database_url(connection.settings_dict),
         "JILU_STORE_ROOT": str(settings.STORE_ROOT),
         "JILU_SPOOL_DIR": str(settings.SPOOL_DIR),
         "JILU_SECRET_KEY": "x" * 50,
