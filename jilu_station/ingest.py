@@ -7,6 +7,7 @@ parallel threads, so reading the recorder and sending to the server overlap.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -336,7 +337,6 @@ def _ingest(
     summary.serial, summary.adapter = info.serial, scan.adapter
     summary.files_found = len(scan.media)
     summary.bytes = sum(m.size for m in scan.media)
-    summary.clock_offset_seconds = info.clock_offset_seconds
     summary.info_problem = info.problem
     key = info.serial or f"path:{os.path.realpath(volume)}"
     progress = VolumeProgress(info.serial or volume.name, console)
@@ -351,6 +351,12 @@ def _ingest(
         with spool.volume_lock(key):
             spool.sweep()
             run_id = spool.journal.begin_run(key, str(volume))
+            if info.device_clock is not None:
+                first = spool.journal.first_clock_reading(
+                    key, info.device_clock, info.station_clock
+                )
+                info = dataclasses.replace(info, station_clock=first)
+            summary.clock_offset_seconds = info.clock_offset_seconds
             _banner(volume, info, len(scan.media), summary.bytes, progress)
             try:
                 backoff(api.me, "checking the station token")

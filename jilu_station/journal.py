@@ -87,6 +87,12 @@ CREATE TABLE IF NOT EXISTS files (
     UNIQUE (volume_key, rel_path, size, mtime_ns)
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE TABLE IF NOT EXISTS clock_readings (
+    volume_key TEXT NOT NULL,
+    device_clock TEXT NOT NULL,
+    station_clock TEXT NOT NULL,
+    PRIMARY KEY (volume_key, device_clock)
+);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files (id),
@@ -207,6 +213,30 @@ class Journal:
                 "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
                 (_now(), summary, run_id),
             )
+
+    # clock readings (C3.2) ---------------------------------------------------------------
+
+    def first_clock_reading(
+        self, volume_key: str, device_clock: datetime, station_clock: datetime
+    ) -> datetime:
+        """The station's clock when this device clock reading was first read.
+
+        The recorder writes its clock into ZFY_INFO.json once, when it is docked. A
+        run that starts later on the same, still mounted volume (the station was
+        restarted, the server was down) reads the same stale value: measured against
+        the station's clock now, the offset would be wrong by the time that passed,
+        and every start time corrected by it with it. The first reading stands."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO clock_readings (volume_key, device_clock, station_clock) "
+                "VALUES (?, ?, ?)",
+                (volume_key, device_clock.isoformat(), station_clock.astimezone(UTC).isoformat()),
+            )
+            row = db.execute(
+                "SELECT station_clock FROM clock_readings WHERE volume_key = ? AND device_clock = ?",
+                (volume_key, device_clock.isoformat()),
+            ).fetchone()
+        return datetime.fromisoformat(row["station_clock"])
 
     # files ------------------------------------------------------------------------------
 

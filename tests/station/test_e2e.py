@@ -248,3 +248,34 @@ def test_the_same_bytes_on_another_recorder_still_make_its_recording(
         Recording.objects.filter(sha256=sha256).values_list("recorder__serial", flat=True)
     )
     assert held_by == sorted(["B000456", SERIAL])
+
+
+def test_a_stale_clock_reading_keeps_its_first_measurement(jilu_server, tmp_path):
+    """C3.2: the recorder wrote its clock into ZFY_INFO.json when it was docked two
+    hours ago and the station read it then, but the run was cut short. The run that
+    resumes on the still mounted volume measures the offset from that first reading
+    (37 s), not from the stale clock against the station's clock now (−2 h), and
+    corrects the start times by it."""
+    import json
+    from datetime import UTC, datetime
+
+    from jilu_station.journal import Journal
+    from jilu_station.volume import CHINA
+
+    volume = make_volume(tmp_path / "vol", user_no=jilu_server.officer.user_no, clock_offset=37)
+    docked = datetime.now(UTC) - timedelta(hours=2)
+    device_clock = (docked + timedelta(seconds=37)).astimezone(CHINA).replace(microsecond=0)
+    info_path = volume / "ZFY_INFO.json"
+    info = json.loads(info_path.read_text())
+    info["clock"] = device_clock.isoformat()
+    info_path.write_text(json.dumps(info, ensure_ascii=False))
+    jilu_server.spool.mkdir(parents=True, exist_ok=True)
+    journal = Journal(jilu_server.spool / "journal.sqlite3")
+    journal.first_clock_reading(SERIAL, device_clock, docked)
+    journal.close()
+
+    result = jilu_server.ingest(volume)
+    assert result.code == 0, result.stderr
+    assert abs(result.summary["clock_offset_seconds"] - 37) < 2
+    for r in _recordings():
+        assert abs((r.name_start_local - r.started_at).total_seconds() - 37) < 2

@@ -105,3 +105,20 @@ def test_runs_are_recorded(tmp_path):
     j.finish_run(run, '{"verified": 1}')
     row = sqlite3.connect(tmp_path / "j.sqlite3").execute("SELECT summary FROM runs").fetchone()
     assert row == ('{"verified": 1}',)
+
+
+def test_first_clock_reading_stands(tmp_path):
+    """C3.2: the same device clock reading read again later keeps the station time of
+    its first reading; a new reading (the recorder docked again) gets its own."""
+    from datetime import UTC, datetime, timedelta
+
+    j = Journal(tmp_path / "j.sqlite3")
+    device = datetime(2026, 11, 26, 9, 0, 37, tzinfo=UTC)
+    first = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
+    assert j.first_clock_reading(KEY, device, first) == first
+    assert j.first_clock_reading(KEY, device, first + timedelta(hours=3)) == first
+    later = device + timedelta(days=1)
+    assert j.first_clock_reading(KEY, later, first + timedelta(days=1)) == first + timedelta(days=1)
+    assert j.first_clock_reading("A000999", device, first + timedelta(hours=5)) == (
+        first + timedelta(hours=5)
+    )
