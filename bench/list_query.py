@@ -5,9 +5,9 @@ holds enough recordings), then times what the list page runs for one page
 (the first 50 rows, newest first, with officer, recorder and media in the same
 query, plus the count capped at 10,000) through ``jilu.evidence.queries``,
 and the same result written by hand as SQL, for several filter mixes.
-Prints milliseconds (median of ``--rounds``) and orm/sql (target < 10).
+Prints milliseconds (median of ``--rounds``, the ORM and the SQL in alternation) and orm/sql (target < 10).
 
-    .venv/bin/python bench/list_query.py [--recordings 1000000] [--dir DIR] [--rounds 7]
+    .venv/bin/python bench/list_query.py [--recordings 1000000] [--dir DIR] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -38,21 +38,32 @@ def seed(data_dir: Path, recordings: int) -> None:
     print(f"seeded to {recordings} recordings in {time.monotonic() - began:.0f}s")
 
 
-def timed(fn, rounds: int) -> tuple[float, object]:
-    fn()  # warm the page cache and the statement cache
-    times, result = [], None
+def timed_pair(orm, sql, rounds: int) -> tuple[float, object, float, object]:
+    """Median milliseconds of each, the two run in alternation, so that whatever
+    else the machine is doing weighs on both alike."""
+    orm(), sql()  # warm the page cache and the statement cache
+    orm_times, sql_times = [], []
+    orm_out = sql_out = None
     for _ in range(rounds):
         began = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times) * 1000, result
+        orm_out = orm()
+        orm_times.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        sql_out = sql()
+        sql_times.append(time.perf_counter() - began)
+    return (
+        statistics.median(orm_times) * 1000,
+        orm_out,
+        statistics.median(sql_times) * 1000,
+        sql_out,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recordings", type=int, default=1_000_000)
     parser.add_argument("--dir", default="/tmp/jilu-scale")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     data_dir = Path(args.dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -162,8 +173,7 @@ def main() -> int:
                 (n,) = cursor.fetchone()
             return len(rows), n
 
-        orm_ms, orm_out = timed(orm, args.rounds)
-        sql_ms, sql_out = timed(sql, args.rounds)
+        orm_ms, orm_out, sql_ms, sql_out = timed_pair(orm, sql, args.rounds)
         if orm_out != sql_out:
             print(f"  results differ for {label}: orm {orm_out} sql {sql_out}")
         ratio = orm_ms / sql_ms if sql_ms else float("inf")
