@@ -3,13 +3,15 @@
 ``run_fixity_batch`` takes the objects checked longest ago (never-checked
 first), re-reads each one through the store (SHA-256 and SM3 in one pass),
 writes one ``FixityCheck`` per check and raises a ``FixityAlarm`` when a hash
-or the size differs or the object is missing. The batch size the scheduler
-asks for is ``due_batch_size()``: enough that every object is checked at least
-once per ``FIXITY_PERIOD_DAYS`` when a batch runs every
-``FIXITY_INTERVAL_MINUTES``.
+or the size differs or the object is missing. The scheduled run takes only
+objects that are due (never re-read since stored, or last checked more than
+``FIXITY_PERIOD_DAYS`` ago), at most ``due_batch_size()`` a run: so every
+object is re-read once a period, not once a run, and a backlog is worked off.
 
-Alarms are shown to administrators and inspectors; acknowledging one (with a
-note) is audited and leaves the alarm on record.
+A problem already raised and not yet acknowledged is not raised again: each
+check is recorded, the open alarm stands. Alarms are shown to administrators
+and inspectors; acknowledging one (with a note) is audited and leaves the
+alarm on record; a problem still found after that raises a new alarm.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jilu.audit.chain import record
 from jilu.evidence.models import FixityAlarm, FixityCheck, StoredObject
@@ -50,7 +53,8 @@ def default_batch() -> int:
 
 
 def due_queryset(now: datetime | None = None):
-    """Objects whose last check is older than the period (or that were never checked)."""
+    """Objects due for a check: never re-read since they were stored, or last
+    checked more than a period ago."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=period_days())
     return StoredObject.objects.filter(
@@ -59,9 +63,9 @@ def due_queryset(now: datetime | None = None):
 
 
 def due_batch_size() -> int:
-    """How many objects one scheduled batch must check for every object to be
-    checked once per period: total / (runs per period), at least the configured
-    batch size."""
+    """How many due objects one scheduled batch may check: the configured batch
+    size, or more when the store is so large that fewer would fall behind
+    (total / runs per period), so a backlog is always worked off."""
     runs = max(1, period_days() * 24 * 60 // max(1, interval_minutes()))
     total = StoredObject.objects.count()
     return max(default_batch(), math.ceil(total / runs))
@@ -91,24 +95,29 @@ def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityChe
             problems.append(f"SM3 不符：应为 {obj.sm3}，实为 {result.sm3}")
         if result.size != obj.size:
             problems.append(f"大小不符：应为 {obj.size} 字节，实为 {result.size} 字节")
-    problem = "；".join(problems)
+    problem = "；".join(problems)[:300]
     checked_at = now or timezone.now()
     with transaction.atomic():
         check = FixityCheck.objects.create(
             stored_object=obj,
             checked_at=checked_at,
             ok=not problems,
-            problem=problem[:300],
+            problem=problem,
             sha256_found=result.sha256,
             sm3_found=result.sm3,
             size_found=result.size if result.problem != "missing" else None,
             seconds=seconds,
         )
         StoredObject.objects.filter(pk=obj.pk).update(last_fixity_at=checked_at)
-        if problems:
+        already = (
+            open_alarms().select_for_update().filter(stored_object=obj, problem=problem).exists()
+        )
+        if problems and not already:
             # C6.5.3 (altered) / C6.5.4 (lost): the alarm and its audit entry together.
+            # The same problem still open raises nothing new: its check is recorded
+            # above, and the open alarm stands until someone acknowledges it.
             alarm = FixityAlarm.objects.create(
-                stored_object=obj, fixity_check=check, raised_at=checked_at, problem=problem[:300]
+                stored_object=obj, fixity_check=check, raised_at=checked_at, problem=problem
             )
             record(
                 "evidence.fixity.alarm",
@@ -120,8 +129,12 @@ def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityChe
     return check
 
 
-def run_fixity_batch(limit: int | None = None, *, now: datetime | None = None) -> BatchResult:
-    """Check up to ``limit`` objects, those checked longest ago (or never) first.
+def run_fixity_batch(
+    limit: int | None = None, *, now: datetime | None = None, due_only: bool = False
+) -> BatchResult:
+    """Check up to ``limit`` objects, those checked longest ago (or never) first;
+    with ``due_only`` (the scheduled run) only objects due for their periodic
+    check, so each object is re-read about once a period, not once a run.
 
     Safe to run concurrently with itself: each object's check is independent,
     and a second runner at worst checks an object twice.
@@ -129,7 +142,8 @@ def run_fixity_batch(limit: int | None = None, *, now: datetime | None = None) -
     limit = default_batch() if limit is None else limit
     began = time.monotonic()
     result = BatchResult()
-    ordered = StoredObject.objects.order_by(F("last_fixity_at").asc(nulls_first=True), "sha256")
+    candidates = due_queryset(now) if due_only else StoredObject.objects.all()
+    ordered = candidates.order_by(F("last_fixity_at").asc(nulls_first=True), "stored_at", "sha256")
     for obj in list(ordered[:limit]):
         check = check_object(obj, now=now)
         result.checked += 1
@@ -143,6 +157,11 @@ def run_fixity_batch(limit: int | None = None, *, now: datetime | None = None) -
 
 def open_alarms():
     return FixityAlarm.objects.filter(acknowledged_at__isnull=True)
+
+
+def alarmed_objects():
+    """Stored objects with an alarm nobody has acknowledged yet."""
+    return open_alarms().values("stored_object")
 
 
 def may_read_alarms(user: Any) -> bool:
@@ -159,13 +178,13 @@ def acknowledge_alarm(*, actor: Any, alarm: FixityAlarm, note: str) -> FixityAla
     """
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": "请写明处理情况（例如已报告、已从备份恢复）"})
+        raise ValidationError({"note": _("请写明处理情况（例如已报告、已从备份恢复）")})
     if not may_read_alarms(actor):
-        raise ValidationError("只有系统管理员和督察可以确认固定性告警")
+        raise ValidationError(_("只有系统管理员和督察可以确认固定性告警"))
     with transaction.atomic():
         alarm = FixityAlarm.objects.select_for_update().get(pk=alarm.pk)
         if alarm.acknowledged_at is not None:
-            raise ValidationError("这条告警已经确认过了")
+            raise ValidationError(_("这条告警已经确认过了"))
         alarm.acknowledged_at = timezone.now()
         alarm.acknowledged_by = actor
         alarm.note = note

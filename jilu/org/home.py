@@ -128,6 +128,16 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     if person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN):
         ctx["squad_overdue"] = case_queries.overdue_for_leader(person, now=now).count()
 
+    from jilu.evidence import fixity
+
+    if fixity.may_read_alarms(person):
+        # C6.5.3, C6.5.4: altered or missing originals, and recordings whose
+        # processing failed or never happened, in front of those who must act.
+        from jilu.evidence.task_views import problem_recordings
+
+        ctx["fixity_alarms_open"] = fixity.open_alarms().count()
+        ctx["processing_problems"] = problem_recordings(person).count()
+
     people = Person.objects.restrict(person, "view").filter(is_active=True)
     recorders = Recorder.objects.restrict(person, "view")
     by_status = {

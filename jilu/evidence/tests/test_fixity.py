@@ -126,3 +126,71 @@ def test_acknowledge_with_note_is_audited(client, people, alarm):
     )
     with pytest.raises(ValidationError):
         fixity.acknowledge_alarm(actor=people["inspector"], alarm=alarm, note="again")
+
+
+@pytest.mark.django_db
+def test_scheduled_run_rereads_only_what_is_due(settings, store):
+    """C6.5.3: the scheduled run re-reads each object once a period, not once a run:
+    a small store is not re-read every hour."""
+    settings.FIXITY_PERIOD_DAYS = 30
+    objs = _store(5)
+    first = fixity_batch.call()
+    assert first["checked"] == 5  # never re-read since stored: all due
+    assert fixity_batch.call()["checked"] == 0  # an hour later: nothing is due
+    assert FixityCheck.objects.count() == 5
+    # One object's last check falls out of the period: only it is re-read.
+    StoredObject.objects.filter(pk=objs[3].pk).update(
+        last_fixity_at=timezone.now() - timedelta(days=31)
+    )
+    assert fixity_batch.call()["checked"] == 1
+    assert FixityCheck.objects.filter(stored_object=objs[3]).count() == 2
+    # A manual run with a limit still takes the oldest, due or not.
+    assert fixity.run_fixity_batch(2).checked == 2
+
+
+@pytest.mark.django_db
+def test_an_open_problem_is_raised_once(store, behind):
+    """C6.5.3, C6.5.4: the same problem found again while its alarm is open adds a
+    check, not another alarm; after it is acknowledged, still finding it raises a
+    new one, and a different problem raises its own."""
+    from jilu.org.models import Person
+
+    (obj,) = _store(1)
+    behind.flip_byte(obj.sha256, 3)
+    for _ in range(3):
+        fixity.run_fixity_batch(1)
+    assert FixityCheck.objects.filter(ok=False).count() == 3
+    alarm = FixityAlarm.objects.get()
+    assert AuditEntry.objects.filter(action="evidence.fixity.alarm").count() == 1
+
+    admin = Person.objects.create_user(username="fixity-admin", name="管理员", password="x")
+    admin.is_superuser = True
+    admin.save()
+    fixity.acknowledge_alarm(actor=admin, alarm=alarm, note="已报告，等待从备份恢复")
+    fixity.run_fixity_batch(1)
+    assert FixityAlarm.objects.count() == 2
+    assert fixity.open_alarms().count() == 1
+
+    behind.remove(obj.sha256)
+    fixity.run_fixity_batch(1)
+    assert fixity.open_alarms().count() == 2
+    assert "缺失" in fixity.open_alarms().order_by("-pk").first().problem
+    assert list(StoredObject.objects.filter(pk__in=fixity.alarmed_objects())) == [obj]
+
+
+@pytest.mark.django_db
+def test_open_alarms_are_on_the_oversight_home_pages(client, people, alarm):
+    """C6.5.3, C6.5.4, C6.4: administrators and inspectors see open alarms on their
+    home page, not only when they think of opening the alarm list."""
+    for name in ("admin", "inspector"):
+        client.force_login(people[name])
+        html = client.get("/").content.decode()
+        assert 'id="fixity-card" data-count="1"' in html, name
+        assert "1</strong> 条未确认" in html
+        assert reverse("evidence:alarm_list") in html
+    client.force_login(people["squad_leader"])
+    assert 'id="fixity-card"' not in client.get("/").content.decode()
+    fixity.acknowledge_alarm(actor=people["admin"], alarm=alarm, note="已从备份恢复")
+    client.force_login(people["inspector"])
+    html = client.get("/").content.decode()
+    assert 'id="fixity-card" data-count="0"' in html and "没有未确认的告警" in html
