@@ -54,3 +54,44 @@ def test_verify_fails_and_names_a_missing_object(store, behind):
         call_command("verify", stdout=io.StringIO())
     assert caught.value.returncode == 1
     assert FixityAlarm.objects.get().stored_object_id == lost
+
+
+@pytest.mark.django_db
+def test_verify_one_object_after_it_is_restored(store, behind):
+    """C6.5.4: an object restored from backup is re-checked on its own at once
+    (``--object``), recorded as a fixity check like any other."""
+    good, lost = _store_two(store)
+    behind.remove(lost)
+    with pytest.raises(CommandError, match=f"object {lost}: 对象缺失"):
+        call_command("verify", "--object", lost[:12], stdout=io.StringIO())
+    assert not FixityCheck.objects.filter(stored_object_id=good).exists()
+    restored = b"second recording" * 1000
+    if hasattr(store, "path"):
+        import os
+
+        path = store.path(lost)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(restored)
+        os.chmod(path, 0o444)
+    else:
+        store.client.put_object(Bucket=store.bucket, Key=store.object_key(lost), Body=restored)
+    out = io.StringIO()
+    call_command("verify", "--object", lost, stdout=out)
+    assert "stored objects: 1 of 1 OK" in out.getvalue()
+    assert FixityCheck.objects.filter(stored_object_id=lost).order_by("-pk").first().ok
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        ("abc", "at least its first 12"),
+        ("zzzzzzzzzzzzzz", "at least its first 12"),
+        ("0" * 64, "no stored object"),
+    ],
+)
+def test_verify_object_bad_input(store, given, message):
+    _store_two(store)
+    with pytest.raises(CommandError, match=message):
+        call_command("verify", "--object", given, stdout=io.StringIO())
+    assert not FixityCheck.objects.exists()

@@ -30,6 +30,14 @@ class Command(BaseCommand):
             help="re-hash a random sample of N stored objects instead of all",
         )
         parser.add_argument("--skip-objects", action="store_true", help="check the chain only")
+        parser.add_argument(
+            "--object",
+            action="append",
+            default=[],
+            metavar="SHA256",
+            help="re-hash only this stored object (its SHA-256, or a unique prefix of at "
+            "least 12 characters); repeatable. For example after restoring it from backup",
+        )
 
     def handle(self, *args, **opts) -> None:
         failures: list[str] = []
@@ -41,8 +49,13 @@ class Command(BaseCommand):
             self.stdout.write(failures[-1])
 
         if not opts["skip_objects"]:
-            keys = list(StoredObject.objects.values_list("pk", flat=True))
             sample = opts["sample"]
+            if opts["object"]:
+                if sample is not None:
+                    raise CommandError("--object and --sample cannot be used together")
+                keys = [self._object_key(text) for text in opts["object"]]
+            else:
+                keys = list(StoredObject.objects.values_list("pk", flat=True))
             if sample is not None:
                 if sample < 1:
                     raise CommandError("--sample must be at least 1")
@@ -64,3 +77,23 @@ class Command(BaseCommand):
 
         if failures:
             raise CommandError(f"verification failed: {failures[0]}", returncode=1)
+
+    @staticmethod
+    def _object_key(text: str) -> str:
+        """The full SHA-256 of the stored object named by ``text``."""
+        prefix = text.strip().lower()
+        if len(prefix) < 12 or any(c not in "0123456789abcdef" for c in prefix):
+            raise CommandError(
+                f"--object {text!r}: give the object's SHA-256 (64 hex digits) "
+                "or at least its first 12"
+            )
+        found = list(
+            StoredObject.objects.filter(pk__startswith=prefix).values_list("pk", flat=True)[:2]
+        )
+        if not found:
+            raise CommandError(f"--object {text!r}: no stored object has this SHA-256")
+        if len(found) > 1:
+            raise CommandError(
+                f"--object {text!r}: more than one object starts so; give more digits"
+            )
+        return found[0]
