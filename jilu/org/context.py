@@ -30,6 +30,11 @@ NAV = [
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (
+        pgettext_lazy("nav", "执勤时间轴"),
+        "casework:unit_day",
+        (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
+    ),
+    (
         pgettext_lazy("nav", "单位"),
         "org:unit_list",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER, Role.ARCHIVIST),

@@ -9,6 +9,7 @@ workstation), each linking to the page where it is dealt with.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Max
@@ -138,6 +139,7 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         ctx["fixity_alarms_open"] = fixity.open_alarms().count()
         ctx["processing_problems"] = problem_recordings(person).count()
 
+    ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
     people = Person.objects.restrict(person, "view").filter(is_active=True)
     recorders = Recorder.objects.restrict(person, "view")
     by_status = {
