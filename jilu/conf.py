@@ -41,7 +41,9 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={value!r} is not a boolean: use true/false, 1/0, yes/no or on/off")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -51,6 +53,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ConfigError(f"{name}={value!r} is not a whole number") from None
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name}={number} is too small: the minimum is {minimum}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{name}={number} is too large: the maximum is {maximum}")
     return number
 
 

@@ -24,8 +24,11 @@ log = logging.getLogger("jilu.schedule")
 
 @dataclass(frozen=True)
 class Periodic:
-    task_path: str  # module.attribute of a django-tasks task taking no arguments
+    task_path: str  # module.attribute of a django-tasks task
     every: timedelta
+    # Enqueued this many times each interval, the n-th with part=n, parts=fanout
+    # (work split so that several workers share it); 1: once, without arguments.
+    fanout: int = 1
 
 
 def periodic_tasks() -> list[Periodic]:
@@ -36,6 +39,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(
             "jilu.evidence.fixity_tasks.fixity_batch",
             timedelta(minutes=settings.FIXITY_INTERVAL_MINUTES),
+            fanout=settings.FIXITY_PARALLEL,
         ),
         # tus expiration: unfinished uploads past their expiry are given up.
         Periodic("jilu.ingest.tasks.expire_uploads", timedelta(hours=1)),
@@ -65,7 +69,11 @@ def enqueue_due(now=None) -> list[str]:
         ).exists()
         if recent:
             continue
-        task.enqueue()
+        if item.fanout > 1:
+            for part in range(item.fanout):
+                task.enqueue(part=part, parts=item.fanout)
+        else:
+            task.enqueue()
         enqueued.append(item.task_path)
         log.info("enqueued periodic task %s", item.task_path)
     return enqueued

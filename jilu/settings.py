@@ -159,6 +159,9 @@ ACCESS_VALID_DAYS = conf.env_int("JILU_ACCESS_VALID_DAYS", 7, minimum=1)
 FIXITY_PERIOD_DAYS = conf.env_int("JILU_FIXITY_PERIOD_DAYS", 30, minimum=1)
 FIXITY_INTERVAL_MINUTES = conf.env_int("JILU_FIXITY_INTERVAL_MINUTES", 60, minimum=1)
 FIXITY_BATCH_SIZE = conf.env_int("JILU_FIXITY_BATCH_SIZE", 200, minimum=1)
+# Batches run side by side each interval, each over its own share of the objects
+# (by SHA-256), so several workers re-read the store at once.
+FIXITY_PARALLEL = conf.env_int("JILU_FIXITY_PARALLEL", 1, minimum=1, maximum=16)
 
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.

@@ -129,8 +129,27 @@ def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityChe
     return check
 
 
+HEX = "0123456789abcdef"
+
+
+def share_q(part: int, parts: int) -> Q:
+    """Objects of share ``part`` of ``parts`` (0-based), by the first hex digit of
+    their SHA-256: uniformly spread, and disjoint between shares."""
+    if not 1 <= parts <= len(HEX) or not 0 <= part < parts:
+        raise ValueError(f"share {part} of {parts}: parts must be 1–16 and 0 <= part < parts")
+    q = Q()
+    for digit in HEX[part::parts]:
+        q |= Q(sha256__startswith=digit)
+    return q
+
+
 def run_fixity_batch(
-    limit: int | None = None, *, now: datetime | None = None, due_only: bool = False
+    limit: int | None = None,
+    *,
+    now: datetime | None = None,
+    due_only: bool = False,
+    part: int = 0,
+    parts: int = 1,
 ) -> BatchResult:
     """Check up to ``limit`` objects, those checked longest ago (or never) first;
     with ``due_only`` (the scheduled run) only objects due for their periodic
@@ -143,6 +162,8 @@ def run_fixity_batch(
     began = time.monotonic()
     result = BatchResult()
     candidates = due_queryset(now) if due_only else StoredObject.objects.all()
+    if parts > 1:
+        candidates = candidates.filter(share_q(part, parts))
     ordered = candidates.order_by(F("last_fixity_at").asc(nulls_first=True), "stored_at", "sha256")
     for obj in list(ordered[:limit]):
         check = check_object(obj, now=now)

@@ -194,3 +194,16 @@ def test_open_alarms_are_on_the_oversight_home_pages(client, people, alarm):
     client.force_login(people["inspector"])
     html = client.get("/").content.decode()
     assert 'id="fixity-card" data-count="0"' in html and "没有未确认的告警" in html
+
+
+@pytest.mark.django_db
+def test_shares_are_disjoint_and_cover_every_object(settings, store):
+    """Parallel batches (JILU_FIXITY_PARALLEL) never re-read the same object, and
+    together they check every due object once (C6.5.3)."""
+    objs = _store(40)
+    for part in range(3):
+        fixity_batch.call(part=part, parts=3)
+    checked = list(FixityCheck.objects.values_list("stored_object_id", flat=True))
+    assert sorted(checked) == sorted(o.pk for o in objs)
+    with pytest.raises(ValueError, match="parts must be 1–16"):
+        fixity.share_q(3, 3)
