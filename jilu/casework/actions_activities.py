@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from jilu.audit.chain import record
 from jilu.casework.actions_common import _person, _plain
@@ -70,7 +71,7 @@ def create_party(
         created_by=_person(actor),
     )
     if not party.name:
-        raise ValidationError({"name": "请填写相对人的名称或姓名"})
+        raise ValidationError({"name": gettext("请填写相对人的名称或姓名")})
     _check_id_number(party)
     party.full_clean()
     party.save()
@@ -91,10 +92,14 @@ def _check_id_number(party: Party) -> None:
         # GB 32100-2015: 18 characters, digits and upper-case letters except I O Z S V.
         if len(value) != 18 or any(c not in "0123456789ABCDEFGHJKLMNPQRTUWXY" for c in value):
             raise ValidationError(
-                {"id_number": "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）"}
+                {
+                    "id_number": gettext(
+                        "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）"
+                    )
+                }
             )
     elif len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
-        raise ValidationError({"id_number": "公民身份号码应为18位，最后一位可以是X"})
+        raise ValidationError({"id_number": gettext("公民身份号码应为18位，最后一位可以是X")})
 
 
 def find_or_create_party(*, actor: Any, unit: Unit, kind: str, name: str, **extra: Any) -> Party:
@@ -111,30 +116,35 @@ def find_or_create_party(*, actor: Any, unit: Unit, kind: str, name: str, **extr
 def _check_activity(activity: Activity, officers: Sequence[Person]) -> None:
     errors: dict[str, str] = {}
     if not officers:
-        errors["officers"] = "请选择参加活动的执法人员"
+        errors["officers"] = gettext("请选择参加活动的执法人员")
     elif activity.kind in ON_SITE_KINDS and len(set(officers)) < MIN_ON_SITE_OFFICERS:
         # C4.1: the two officers state their names and certificate numbers on arrival.
-        errors["officers"] = (
-            f"“{ActivityKind(activity.kind).label}”须由至少两名执法人员进行（C4.1），"
-            "请再选择一名执法人员"
-        )
+        errors["officers"] = gettext(
+            "“%(kind)s”须由至少两名执法人员进行（C4.1），请再选择一名执法人员"
+        ) % {"kind": ActivityKind(activity.kind).label}
     if activity.planned_start is None and activity.actual_start is None:
-        errors["planned_start"] = "请填写计划开始时间或实际开始时间"
+        errors["planned_start"] = gettext("请填写计划开始时间或实际开始时间")
     for start, end, field in (
         (activity.planned_start, activity.planned_end, "planned_end"),
         (activity.actual_start, activity.actual_end, "actual_end"),
     ):
         if start and end and end < start:
-            errors[field] = "结束时间早于开始时间，请检查"
+            errors[field] = gettext("结束时间早于开始时间，请检查")
     if activity.actual_end and not activity.actual_start:
-        errors["actual_start"] = "填写了实际结束时间，请同时填写实际开始时间"
+        errors["actual_start"] = gettext("填写了实际结束时间，请同时填写实际开始时间")
     if activity.power_id and not activity.power.active:
-        errors["power"] = f"执法事项“{activity.power.name}”已停用，请选择在用事项"
+        errors["power"] = gettext("执法事项“%(name)s”已停用，请选择在用事项") % {
+            "name": activity.power.name
+        }
     if activity.case_id and not activity.case.editable:
-        errors["case"] = f"案件 {activity.case.number} 已移送或结案，不能再修改其活动"
+        errors["case"] = gettext("案件 %(number)s 已移送或结案，不能再修改其活动") % {
+            "number": activity.case.number
+        }
     for person in officers:
         if not person.is_active:
-            errors["officers"] = f"{person.name} 不在岗，不能作为执法人员"
+            errors["officers"] = gettext("%(name)s 不在岗，不能作为执法人员") % {
+                "name": person.name
+            }
     if errors:
         raise ValidationError(errors)
 
@@ -178,7 +188,10 @@ def update_activity(
         raise TypeError(f"unknown activity fields: {sorted(unknown)}")
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.case_id and not activity.case.editable:
-        raise ValidationError(f"案件 {activity.case.number} 已移送或结案，不能再修改其活动")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能再修改其活动")
+            % {"number": activity.case.number}
+        )
     before = {k: _plain(getattr(activity, k)) for k in changes}
     old_officers = list(activity.officers.all())
     for k, v in changes.items():

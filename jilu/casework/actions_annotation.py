@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jilu.audit.chain import record
 from jilu.casework.actions_activities import create_activity
@@ -26,20 +27,27 @@ from jilu.org.models import Person
 
 def _check_annotation(recording: Recording, activity: Activity, step: str) -> None:
     if step not in RecordedStep.values:
-        raise ValidationError({"step": "请选择记录事项"})
+        raise ValidationError({"step": gettext("请选择记录事项")})
     # A recording belongs to an activity its officer took part in (C4.1, C5.2):
     # the web form offers only those; the API and bulk paths are held to the same.
     if recording.officer_id and not activity.officers.filter(pk=recording.officer_id).exists():
         raise ValidationError(
-            f"声像记录 {recording.original_name} 的执法队员不在执法活动“{activity}”的执法人员中；"
-            "请选择其参加的执法活动，或先在活动中补上该执法队员"
+            gettext(
+                "声像记录 %(name)s 的执法队员不在执法活动“%(activity)s”的执法人员中；"
+                "请选择其参加的执法活动，或先在活动中补上该执法队员"
+            )
+            % {"name": recording.original_name, "activity": activity}
         )
     if activity.case_id and not activity.case.editable:
-        raise ValidationError(f"案件 {activity.case.number} 已移送或结案，不能再关联声像记录")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能再关联声像记录")
+            % {"number": activity.case.number}
+        )
     existing = getattr(recording, "annotation", None) if _annotated(recording) else None
     if existing is not None and existing.case_id and not existing.case.editable:
         raise ValidationError(
-            f"该声像记录已列入案件 {existing.case.number} 的清单，案件已移送或结案，不能改标"
+            gettext("该声像记录已列入案件 %(number)s 的清单，案件已移送或结案，不能改标")
+            % {"number": existing.case.number}
         )
 
 
@@ -77,7 +85,7 @@ def annotate_run(
 ) -> list[Annotation]:
     """Bulk-link a run of segments to one activity with one step (one audit row each)."""
     if not recordings:
-        raise ValidationError("请选择要关联的声像记录")
+        raise ValidationError(gettext("请选择要关联的声像记录"))
     return _annotate_many(
         actor=actor, recordings=recordings, activity=activity, step=step, note=note, at=at
     )

@@ -61,7 +61,10 @@ def retention_for(category: str) -> str:
     schedule = getattr(settings, "CASEWORK_RETENTION_SCHEDULE", None) or DEFAULT_RETENTION_SCHEDULE
     value = schedule.get(category) or schedule.get(str(category))
     if value not in RetentionClass.values:
-        raise ValidationError(f"保管期限表未规定执法类别“{Category(category).label}”的保管期限")
+        raise ValidationError(
+            gettext("保管期限表未规定执法类别“%(category)s”的保管期限")
+            % {"category": Category(category).label}
+        )
     return value
 
 
@@ -97,9 +100,11 @@ def create_case(
 ) -> Case:
     number = (number or "").strip()
     if not number:
-        raise ValidationError({"number": "请填写案件编号"})
+        raise ValidationError({"number": gettext("请填写案件编号")})
     if Case.objects.filter(number=number).exists():
-        raise ValidationError({"number": f"案件编号 {number} 已存在"})
+        raise ValidationError(
+            {"number": gettext("案件编号 %(number)s 已存在") % {"number": number}}
+        )
     _check_handler(handler)
     case = Case(
         number=number,
@@ -118,7 +123,9 @@ def create_case(
         with transaction.atomic():
             case.save()
     except IntegrityError:
-        raise ValidationError({"number": f"案件编号 {number} 已存在"}) from None
+        raise ValidationError(
+            {"number": gettext("案件编号 %(number)s 已存在") % {"number": number}}
+        ) from None
     record(
         "casework.case.create",
         actor=actor,
@@ -142,7 +149,9 @@ def update_case(*, actor: Any, case: Case, **changes: Any) -> Case:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.editable:
-        raise ValidationError(f"案件 {case.number} 已移送或结案，不能再修改")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能再修改") % {"number": case.number}
+        )
     if "handler" in changes and getattr(changes["handler"], "pk", None) != case.handler_id:
         _check_handler(changes["handler"])
     before = {k: _plain(getattr(case, k)) for k in changes}
@@ -178,7 +187,8 @@ def set_case_status(
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status not in CASE_TRANSITIONS[case.status]:
         raise ValidationError(
-            f"案件状态不能从“{case.get_status_display()}”改为“{Case.Status(status).label}”"
+            gettext("案件状态不能从“%(old)s”改为“%(new)s”")
+            % {"old": case.get_status_display(), "new": Case.Status(status).label}
         )
     note = (note or "").strip()
     old = case.status
@@ -190,12 +200,12 @@ def set_case_status(
         else:
             errors = {}
             if reason not in CLOSE_WITHOUT_REVIEW_REASONS:
-                errors["reason"] = (
+                errors["reason"] = gettext(
                     "案件未经法制审核（C5.5），不能作为办结结案；如不予处罚、撤销立案等，"
                     "请选择结案原因"
                 )
             if not note:
-                errors["note"] = "未经法制审核结案，请写明理由"
+                errors["note"] = gettext("未经法制审核结案，请写明理由")
             if errors:
                 raise ValidationError(errors)
             details["without_review"] = True
@@ -215,12 +225,17 @@ def set_case_status(
 def add_activity_to_case(*, actor: Any, case: Case, activity: Activity) -> Activity:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.editable:
-        raise ValidationError(f"案件 {case.number} 已移送或结案，不能再加入活动")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能再加入活动") % {"number": case.number}
+        )
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.case_id == case.pk:
         return activity
     if activity.case_id is not None:
-        raise ValidationError(f"该活动已属于案件 {activity.case.number}，请先从该案件移出")
+        raise ValidationError(
+            gettext("该活动已属于案件 %(number)s，请先从该案件移出")
+            % {"number": activity.case.number}
+        )
     activity.case = case
     activity.case_order = _next_case_order(case)
     activity.save(update_fields=["case", "case_order"])
@@ -242,7 +257,9 @@ def remove_activity_from_case(*, actor: Any, activity: Activity) -> Activity:
     if case is None:
         return activity
     if not case.editable:
-        raise ValidationError(f"案件 {case.number} 已移送或结案，不能移出活动")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能移出活动") % {"number": case.number}
+        )
     activity.case = None
     activity.case_order = None
     activity.save(update_fields=["case", "case_order"])
@@ -263,10 +280,12 @@ def reorder_case_activities(*, actor: Any, case: Case, activity_ids: Sequence[in
     unless it was ordered by hand (A2 rule 4)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.editable:
-        raise ValidationError(f"案件 {case.number} 已移送或结案，不能调整顺序")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，不能调整顺序") % {"number": case.number}
+        )
     current = list(case.activities.values_list("pk", flat=True))
     if sorted(current) != sorted(activity_ids):
-        raise ValidationError("顺序须列出本案件的全部活动，每项一次")
+        raise ValidationError(gettext("顺序须列出本案件的全部活动，每项一次"))
     case.activities.update(case_order=None)
     for i, pk in enumerate(activity_ids, start=1):
         Activity.objects.filter(pk=pk).update(case_order=i)

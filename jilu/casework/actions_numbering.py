@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import translation
+from django.utils.translation import gettext
 
 from jilu.audit.chain import record
 from jilu.casework import naming
@@ -102,10 +103,12 @@ def reorder_record_list(*, actor: Any, case: Case, annotation_ids: Sequence[int]
     """Number the case's recordings in the given order (序号, A2) and rename them to agree."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.editable:
-        raise ValidationError(f"案件 {case.number} 已移送或结案，清单顺序不能再调整")
+        raise ValidationError(
+            gettext("案件 %(number)s 已移送或结案，清单顺序不能再调整") % {"number": case.number}
+        )
     current = list(Annotation.objects.filter(case=case).values_list("pk", flat=True))
     if sorted(current) != sorted(annotation_ids):
-        raise ValidationError("顺序须列出本案件清单的全部声像记录，每项一次")
+        raise ValidationError(gettext("顺序须列出本案件清单的全部声像记录，每项一次"))
     case.list_order_manual = True
     case.save(update_fields=["list_order_manual", "updated_at"])
     renamed = _rename_scope(case=case, order=list(annotation_ids))

@@ -142,18 +142,18 @@ class Power(models.Model):
     """One item of a unit's list of powers (权责清单): the enforcement matter (执法事项)."""
 
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="powers")
-    code = models.CharField("事项编码", max_length=60)
-    name = models.CharField("事项名称", max_length=300)
-    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
-    basis = models.TextField("设定依据", blank=True)
-    active = models.BooleanField("在用", default=True)
+    code = models.CharField(_("事项编码"), max_length=60)
+    name = models.CharField(_("事项名称"), max_length=300)
+    category = models.CharField(_("执法类别"), max_length=20, choices=Category.choices)
+    basis = models.TextField(_("设定依据"), blank=True)
+    active = models.BooleanField(_("在用"), default=True)
     imported_at = models.DateTimeField(auto_now=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["unit__path", "code"]
-        verbose_name = "权责清单事项"
+        verbose_name = _("权责清单事项")
         constraints = [
             models.UniqueConstraint(fields=["unit", "code"], name="casework_power_unit_code")
         ]
@@ -179,13 +179,13 @@ class Party(models.Model):
         PERSON = "person", _("自然人")
         ORGANISATION = "organisation", _("法人或其他组织")
 
-    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
-    name = models.CharField("名称或姓名", max_length=200)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("名称或姓名"), max_length=200)
     # 公民身份号码 for a person, 统一社会信用代码 for an organisation.
-    id_number = models.CharField("证件号码或统一社会信用代码", max_length=40, blank=True)
-    representative = models.CharField("法定代表人或负责人", max_length=50, blank=True)
-    phone = models.CharField("电话", max_length=30, blank=True)
-    address = models.CharField("地址", max_length=300, blank=True)
+    id_number = models.CharField(_("证件号码或统一社会信用代码"), max_length=40, blank=True)
+    representative = models.CharField(_("法定代表人或负责人"), max_length=50, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="parties")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -196,7 +196,7 @@ class Party(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "行政执法相对人"
+        verbose_name = _("行政执法相对人")
         indexes = [models.Index(fields=["unit", "name"], name="casework_party_name_idx")]
 
     def __str__(self) -> str:
@@ -233,49 +233,49 @@ class Case(models.Model):
         REVIEWED = "reviewed", _("已审核")
         CLOSED = "closed", _("已结案")
 
-    number = models.CharField("案件编号", max_length=60, unique=True)
-    title = models.CharField("案由", max_length=200, blank=True)
-    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
+    number = models.CharField(_("案件编号"), max_length=60, unique=True)
+    title = models.CharField(_("案由"), max_length=200, blank=True)
+    category = models.CharField(_("执法类别"), max_length=20, choices=Category.choices)
     power = models.ForeignKey(
         Power,
-        verbose_name="执法事项",
+        verbose_name=_("执法事项"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="cases",
     )
-    matter_text = models.CharField("执法事项（清单外）", max_length=300, blank=True)
+    matter_text = models.CharField(_("执法事项（清单外）"), max_length=300, blank=True)
     party = models.ForeignKey(
         Party,
-        verbose_name="相对人",
+        verbose_name=_("相对人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="cases",
     )
     unit = models.ForeignKey(
-        "org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="cases"
+        "org.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="cases"
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="承办人",
+        verbose_name=_("承办人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="handled_cases",
     )
-    retention = models.CharField("保管期限", max_length=10, choices=RetentionClass.choices)
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    retention = models.CharField(_("保管期限"), max_length=10, choices=RetentionClass.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
     # Once someone orders the record list by hand, new recordings are appended
     # to it instead of the list being renumbered in case order (A2 rule 4).
-    list_order_manual = models.BooleanField("清单顺序已手工调整", default=False)
+    list_order_manual = models.BooleanField(_("清单顺序已手工调整"), default=False)
     # C5.5: how the case was closed; a case closed without legal review keeps
     # the reason and the written explanation (also in the audit log).
     close_reason = models.CharField(
-        "结案原因", max_length=20, choices=CloseReason.choices, blank=True
+        _("结案原因"), max_length=20, choices=CloseReason.choices, blank=True
     )
-    close_note = models.CharField("结案说明", max_length=300, blank=True)
-    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    close_note = models.CharField(_("结案说明"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -286,7 +286,7 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "案件"
+        verbose_name = _("案件")
         indexes = [models.Index(fields=["unit", "status"], name="casework_case_unit_idx")]
 
     def __str__(self) -> str:
@@ -333,62 +333,62 @@ class Case(models.Model):
 class Activity(models.Model):
     """执法活动: one on-site (or office) activity that must be recorded (C2)."""
 
-    kind = models.CharField("活动类型", max_length=2, choices=ActivityKind.choices)
-    category = models.CharField("执法类别", max_length=20, choices=Category.choices)
+    kind = models.CharField(_("活动类型"), max_length=2, choices=ActivityKind.choices)
+    category = models.CharField(_("执法类别"), max_length=20, choices=Category.choices)
     power = models.ForeignKey(
         Power,
-        verbose_name="执法事项",
+        verbose_name=_("执法事项"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="activities",
     )
-    matter_text = models.CharField("执法事项（清单外）", max_length=300, blank=True)
+    matter_text = models.CharField(_("执法事项（清单外）"), max_length=300, blank=True)
     party = models.ForeignKey(
         Party,
-        verbose_name="相对人",
+        verbose_name=_("相对人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="activities",
     )
-    address = models.CharField("地址", max_length=300, blank=True)
-    place_name = models.CharField("地点名称", max_length=200, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    place_name = models.CharField(_("地点名称"), max_length=200, blank=True)
     officers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name="执法人员", related_name="activities"
+        settings.AUTH_USER_MODEL, verbose_name=_("执法人员"), related_name="activities"
     )
     unit = models.ForeignKey(
-        "org.Unit", verbose_name="执法部门", on_delete=models.PROTECT, related_name="activities"
+        "org.Unit", verbose_name=_("执法部门"), on_delete=models.PROTECT, related_name="activities"
     )
-    planned_start = models.DateTimeField("计划开始", null=True, blank=True)
-    planned_end = models.DateTimeField("计划结束", null=True, blank=True)
-    actual_start = models.DateTimeField("实际开始", null=True, blank=True)
-    actual_end = models.DateTimeField("实际结束", null=True, blank=True)
+    planned_start = models.DateTimeField(_("计划开始"), null=True, blank=True)
+    planned_end = models.DateTimeField(_("计划结束"), null=True, blank=True)
+    actual_start = models.DateTimeField(_("实际开始"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("实际结束"), null=True, blank=True)
     # The span used for matching and coverage: actual when known, else planned.
     # Kept by save() so overlap queries are one indexed range test.
     span_start = models.DateTimeField(editable=False, db_index=True)
     span_end = models.DateTimeField(editable=False, null=True)
     case = models.ForeignKey(
         Case,
-        verbose_name="所属案件",
+        verbose_name=_("所属案件"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="activities",
     )
-    case_order = models.PositiveIntegerField("案件内顺序", null=True, blank=True)
+    case_order = models.PositiveIntegerField(_("案件内顺序"), null=True, blank=True)
     # What the opening scripts (Attachment 1) need beyond the above.
-    present_person = models.CharField("在场当事人或代理人", max_length=100, blank=True)
-    party_notified_on = models.DateField("通知当事人日期", null=True, blank=True)
-    party_refused = models.BooleanField("当事人拒不到场", default=False)
-    witness1_name = models.CharField("见证人一", max_length=50, blank=True)
-    witness1_unit = models.CharField("见证人一单位", max_length=100, blank=True)
-    witness2_name = models.CharField("见证人二", max_length=50, blank=True)
-    witness2_unit = models.CharField("见证人二单位", max_length=100, blank=True)
-    legal_basis = models.CharField("法律依据", max_length=300, blank=True)
-    decision_no = models.CharField("决定书文号", max_length=100, blank=True)
-    inspection_items = models.TextField("检查事项", blank=True)
-    notes = models.TextField("备注", blank=True)
+    present_person = models.CharField(_("在场当事人或代理人"), max_length=100, blank=True)
+    party_notified_on = models.DateField(_("通知当事人日期"), null=True, blank=True)
+    party_refused = models.BooleanField(_("当事人拒不到场"), default=False)
+    witness1_name = models.CharField(_("见证人一"), max_length=50, blank=True)
+    witness1_unit = models.CharField(_("见证人一单位"), max_length=100, blank=True)
+    witness2_name = models.CharField(_("见证人二"), max_length=50, blank=True)
+    witness2_unit = models.CharField(_("见证人二单位"), max_length=100, blank=True)
+    legal_basis = models.CharField(_("法律依据"), max_length=300, blank=True)
+    decision_no = models.CharField(_("决定书文号"), max_length=100, blank=True)
+    inspection_items = models.TextField(_("检查事项"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -399,7 +399,7 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-span_start"]
-        verbose_name = "执法活动"
+        verbose_name = _("执法活动")
         indexes = [
             models.Index(fields=["unit", "-span_start"], name="casework_activity_unit_idx"),
             models.Index(fields=["case", "case_order"], name="casework_activity_case_idx"),
@@ -496,28 +496,28 @@ class Annotation(models.Model):
         "evidence.Recording", on_delete=models.PROTECT, related_name="annotation"
     )
     activity = models.ForeignKey(
-        Activity, verbose_name="执法活动", on_delete=models.PROTECT, related_name="annotations"
+        Activity, verbose_name=_("执法活动"), on_delete=models.PROTECT, related_name="annotations"
     )
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="annotations"
     )
-    step = models.CharField("记录事项", max_length=20, choices=RecordedStep.choices)
-    standard_name = models.CharField("标准文件名", max_length=255)
-    list_no = models.PositiveIntegerField("清单序号", null=True, blank=True)
+    step = models.CharField(_("记录事项"), max_length=20, choices=RecordedStep.choices)
+    standard_name = models.CharField(_("标准文件名"), max_length=255)
+    list_no = models.PositiveIntegerField(_("清单序号"), null=True, blank=True)
     annotated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    annotated_at = models.DateTimeField("标注时间")
+    annotated_at = models.DateTimeField(_("标注时间"))
     # When the recording was first annotated: what the 48-hour deadline is
     # judged by (C5.2); a later correction does not make it late.
-    first_annotated_at = models.DateTimeField("首次标注时间", null=True, blank=True)
-    note = models.CharField("说明", max_length=300, blank=True)
+    first_annotated_at = models.DateTimeField(_("首次标注时间"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["case", "list_no", "recording__started_at"]
-        verbose_name = "标注"
+        verbose_name = _("标注")
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "list_no"],

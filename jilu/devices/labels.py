@@ -1,32 +1,17 @@
-"""Translatable names of recorder statuses and event kinds for the interface.
+"""Names of recorder statuses and event kinds for the interface.
 
-The models keep their Chinese choice labels (they are in the migrations and the
-audit log); pages show these, so the English interface reads in English.
+The models' choice labels are translatable (lazy, so the Chinese text in the
+migrations does not change); pages show them in the active language. Stored
+texts and printed forms that must stay Chinese pin the language themselves.
 """
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from jilu.devices.models import DeviceEvent, Recorder
 
-STATUS_LABELS = {
-    Recorder.Status.IN_SERVICE: _("在用"),
-    Recorder.Status.UNDER_REPAIR: _("维修中"),
-    Recorder.Status.LOST: _("遗失"),
-    Recorder.Status.RETIRED: _("报废"),
-}
+STATUS_LABELS = dict(Recorder.Status.choices)
 
-KIND_LABELS = {
-    DeviceEvent.Kind.BATTERY: _("电量检查"),
-    DeviceEvent.Kind.STORAGE: _("存储检查"),
-    DeviceEvent.Kind.CLOCK: _("时钟检查"),
-    DeviceEvent.Kind.FAULT: _("故障"),
-    DeviceEvent.Kind.REPAIR: _("维修"),
-    DeviceEvent.Kind.LOSS: _("遗失"),
-    DeviceEvent.Kind.DAMAGE: _("损坏"),
-    DeviceEvent.Kind.FOUND: _("找回"),
-}
+KIND_LABELS = dict(DeviceEvent.Kind.choices)
 
 
 def status_label(status: str) -> str:

@@ -8,12 +8,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from jilu.org import access
 from jilu.org.access import RestrictedQuerySet
 from jilu.org.roles import LEADERS, UNIT_READERS, Role
 
-serial_validator = RegexValidator(r"^[0-9A-Za-z]{7}$", "产品序号必须是7位数字或字母")
+serial_validator = RegexValidator(r"^[0-9A-Za-z]{7}$", _("产品序号必须是7位数字或字母"))
 
 DEVICE_MANAGERS = frozenset({Role.ADMIN, *LEADERS})
 
@@ -31,17 +32,19 @@ def recorder_scope(user: Any, action: str, prefix: str = "") -> Q | None:
 
 class Recorder(models.Model):
     class Status(models.TextChoices):
-        IN_SERVICE = "in_service", "在用"
-        UNDER_REPAIR = "under_repair", "维修中"
-        LOST = "lost", "遗失"
-        RETIRED = "retired", "报废"
+        IN_SERVICE = "in_service", _("在用")
+        UNDER_REPAIR = "under_repair", _("维修中")
+        LOST = "lost", _("遗失")
+        RETIRED = "retired", _("报废")
 
-    serial = models.CharField("产品序号", max_length=7, unique=True, validators=[serial_validator])
-    vendor = models.CharField("厂商", max_length=50, blank=True)
-    model = models.CharField("型号", max_length=50, blank=True)
+    serial = models.CharField(
+        _("产品序号"), max_length=7, unique=True, validators=[serial_validator]
+    )
+    vendor = models.CharField(_("厂商"), max_length=50, blank=True)
+    model = models.CharField(_("型号"), max_length=50, blank=True)
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="recorders")
     status = models.CharField(
-        "状态", max_length=20, choices=Status.choices, default=Status.IN_SERVICE
+        _("状态"), max_length=20, choices=Status.choices, default=Status.IN_SERVICE
     )
     registered_at = models.DateTimeField(auto_now_add=True)
 
@@ -49,7 +52,7 @@ class Recorder(models.Model):
 
     class Meta:
         ordering = ["serial"]
-        verbose_name = "执法记录仪"
+        verbose_name = _("执法记录仪")
 
     def __str__(self) -> str:
         return self.serial
@@ -126,8 +129,8 @@ class Workstation(models.Model):
     """A squad's data-collection workstation (数据采集工作站, C1.2)."""
 
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="workstations")
-    name = models.CharField("名称", max_length=100)
-    location = models.CharField("安放位置", max_length=200, blank=True)
+    name = models.CharField(_("名称"), max_length=100)
+    location = models.CharField(_("安放位置"), max_length=200, blank=True)
     # Only the SHA-256 of the bearer token is kept; the token is shown once.
     token_digest = models.CharField(max_length=64, unique=True)
     token_prefix = models.CharField(max_length=8)
@@ -140,7 +143,7 @@ class Workstation(models.Model):
 
     class Meta:
         ordering = ["unit__path", "name"]
-        verbose_name = "采集工作站"
+        verbose_name = _("采集工作站")
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "name"],
@@ -171,18 +174,18 @@ class DeviceEvent(models.Model):
     """A check or an incident on a recorder (C1.4 checks; C6.5.5–6 damage and loss)."""
 
     class Kind(models.TextChoices):
-        BATTERY = "battery", "电量检查"
-        STORAGE = "storage", "存储检查"
-        CLOCK = "clock", "时钟检查"
-        FAULT = "fault", "故障"
-        REPAIR = "repair", "维修"
-        LOSS = "loss", "遗失"
-        DAMAGE = "damage", "损坏"
-        FOUND = "found", "找回"
+        BATTERY = "battery", _("电量检查")
+        STORAGE = "storage", _("存储检查")
+        CLOCK = "clock", _("时钟检查")
+        FAULT = "fault", _("故障")
+        REPAIR = "repair", _("维修")
+        LOSS = "loss", _("遗失")
+        DAMAGE = "damage", _("损坏")
+        FOUND = "found", _("找回")
 
     recorder = models.ForeignKey(Recorder, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    at = models.DateTimeField("时间")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("时间"))
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -190,16 +193,16 @@ class DeviceEvent(models.Model):
         Workstation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     battery_pct = models.PositiveSmallIntegerField(
-        "电量（%）", null=True, blank=True, validators=[MaxValueValidator(100)]
+        _("电量（%）"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
     storage_free_bytes = models.BigIntegerField(
-        "剩余存储（字节）", null=True, blank=True, validators=[MinValueValidator(0)]
+        _("剩余存储（字节）"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
     storage_total_bytes = models.BigIntegerField(
-        "总存储（字节）", null=True, blank=True, validators=[MinValueValidator(1)]
+        _("总存储（字节）"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     clock_offset_seconds = models.FloatField(null=True, blank=True)
-    note = models.TextField("说明", blank=True)
+    note = models.TextField(_("说明"), blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from jilu.org import access
 from jilu.org.access import RestrictedQuerySet
@@ -23,17 +24,17 @@ READERS = frozenset({Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.ARCHIVIST, Rol
 
 class UnrecordedNote(models.Model):
     class Reason(models.TextChoices):
-        WEATHER = "weather", "恶劣天气"
-        DEVICE_FAULT = "device_fault", "设备故障"
-        BATTERY = "battery", "电量耗尽"
-        STORAGE_FULL = "storage_full", "存储已满"
-        RECORDER_UNAVAILABLE = "recorder_unavailable", "记录仪遗失或送修"
-        OTHER = "other", "其他"
+        WEATHER = "weather", _("恶劣天气")
+        DEVICE_FAULT = "device_fault", _("设备故障")
+        BATTERY = "battery", _("电量耗尽")
+        STORAGE_FULL = "storage_full", _("存储已满")
+        RECORDER_UNAVAILABLE = "recorder_unavailable", _("记录仪遗失或送修")
+        OTHER = "other", _("其他")
 
     class State(models.TextChoices):
-        PENDING = "pending", "待确认"
-        RETURNED = "returned", "已退回"
-        CONFIRMED = "confirmed", "已确认"
+        PENDING = "pending", _("待确认")
+        RETURNED = "returned", _("已退回")
+        CONFIRMED = "confirmed", _("已确认")
 
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="unrecorded_notes"
@@ -65,7 +66,7 @@ class UnrecordedNote(models.Model):
 
     class Meta:
         ordering = ["-start", "-pk"]
-        verbose_name = "执勤日志无法记录情况"
+        verbose_name = _("执勤日志无法记录情况")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")), name="dutylog_note_end_after_start"

@@ -26,7 +26,7 @@ class StoredObject(models.Model):
     last_fixity_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        verbose_name = "存储对象"
+        verbose_name = _("存储对象")
 
     def __str__(self) -> str:
         return self.sha256
@@ -67,16 +67,16 @@ class Recording(models.Model):
         blank=True,
         related_name="recordings",
     )
-    user_no_in_name = models.CharField("文件名中的警号", max_length=32, blank=True)
+    user_no_in_name = models.CharField(_("文件名中的警号"), max_length=32, blank=True)
     # The user number in the name disagrees with the holder history (or no holder).
-    user_no_mismatch = models.BooleanField("警号与持有记录不符", default=False)
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    original_name = models.CharField("原始文件名", max_length=255)
-    name_start_local = models.DateTimeField("文件名时间（设备时钟）", null=True, blank=True)
-    clock_offset_seconds = models.FloatField("时钟偏差（秒）", null=True, blank=True)
-    started_at = models.DateTimeField("开始时间（校正后）", db_index=True)
-    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
-    size = models.BigIntegerField("大小（字节）")
+    user_no_mismatch = models.BooleanField(_("警号与持有记录不符"), default=False)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    original_name = models.CharField(_("原始文件名"), max_length=255)
+    name_start_local = models.DateTimeField(_("文件名时间（设备时钟）"), null=True, blank=True)
+    clock_offset_seconds = models.FloatField(_("时钟偏差（秒）"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始时间（校正后）"), db_index=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    size = models.BigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(max_length=64)
     sm3 = models.CharField(max_length=64)
     station = models.ForeignKey(
@@ -93,15 +93,15 @@ class Recording(models.Model):
         blank=True,
         related_name="recordings",
     )
-    docked_at = models.DateTimeField("采集时间")
-    collected_within_24h = models.BooleanField("24小时内采集", default=True)
+    docked_at = models.DateTimeField(_("采集时间"))
+    collected_within_24h = models.BooleanField(_("24小时内采集"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
-        verbose_name = "声像记录"
+        verbose_name = _("声像记录")
         constraints = [
             models.UniqueConstraint(
                 fields=["recorder", "sha256"], name="evidence_recording_unique_bytes"

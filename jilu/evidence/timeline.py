@@ -16,6 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Files whose end and the next file's start are this close are one recording
@@ -67,7 +70,7 @@ class Gap:
 
     @property
     def label(self) -> str:
-        return "片段间断" if self.kind == "break" else "无录像时段"
+        return _("片段间断") if self.kind == "break" else _("无录像时段")
 
     @property
     def length_text(self) -> str:
@@ -84,11 +87,13 @@ class Docking:
     @property
     def offset_text(self) -> str:
         if self.offset_seconds is None:
-            return "时钟偏差未测"
-        sign = "快" if self.offset_seconds > 0 else "慢"
+            return _("时钟偏差未测")
         if abs(self.offset_seconds) < 0.5:
-            return "时钟准确"
-        return f"时钟{sign}{duration_text(abs(self.offset_seconds))}"
+            return _("时钟准确")
+        length = duration_text(abs(self.offset_seconds))
+        if self.offset_seconds > 0:
+            return _("时钟快%(length)s") % {"length": length}
+        return _("时钟慢%(length)s") % {"length": length}
 
 
 @dataclass
@@ -112,10 +117,14 @@ def duration_text(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}小时{minutes}分" if minutes else f"{hours}小时"
+        if minutes:
+            return _("%(hours)d小时%(minutes)d分") % {"hours": hours, "minutes": minutes}
+        return _("%(hours)d小时") % {"hours": hours}
     if minutes:
-        return f"{minutes}分{secs}秒" if secs else f"{minutes}分"
-    return f"{secs}秒"
+        if secs:
+            return _("%(minutes)d分%(seconds)d秒") % {"minutes": minutes, "seconds": secs}
+        return _("%(minutes)d分") % {"minutes": minutes}
+    return _("%(seconds)d秒") % {"seconds": secs}
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -281,7 +290,11 @@ def render_svg(day: Day, *, title: str = "") -> str:
         )
         for seg in run.segments:
             sx1, sx2 = _x(day, seg.start), _x(day, seg.shown_end)
-            span = f"{_hms(seg.start)}–{_hms(seg.end)}" if seg.end else f"{_hms(seg.start)}起"
+            span = (
+                f"{_hms(seg.start)}–{_hms(seg.end)}"
+                if seg.end
+                else _("%(start)s起") % {"start": _hms(seg.start)}
+            )
             shape = (
                 f'<rect class="segment" x="{sx1}" y="{BAR_Y}" width="{max(3.0, round(sx2 - sx1, 1))}"'
                 f' height="{BAR_H}" fill="{"#2e7d32" if seg.end else "#f9a825"}"'
@@ -293,23 +306,25 @@ def render_svg(day: Day, *, title: str = "") -> str:
             else:
                 add(f"{tip}{shape}")
         add("</g>")
+    docked = pgettext("timeline", "对接")
     for i, dock in enumerate(day.dockings):
         x = _x(day, dock.at)
         y = AXIS_Y + 48 + (i % 2) * 26
         add(
-            f'<g class="docking"><title>对接 {_hms(dock.at)} {escape(dock.station)}'
+            f'<g class="docking"><title>{docked} {_hms(dock.at)} {escape(dock.station)}'
             f" {dock.offset_text}</title>"
             f'<line x1="{x}" y1="{BAR_Y - 6}" x2="{x}" y2="{AXIS_Y}" stroke="#1565c0"'
             ' stroke-width="3" stroke-dasharray="6 4"/>'
             f'<polygon points="{x - 8},{BAR_Y - 16} {x + 8},{BAR_Y - 16} {x},{BAR_Y - 4}"'
             ' fill="#1565c0"/>'
             f'<text x="{x}" y="{y}" font-size="18" text-anchor="middle" fill="#1565c0">'
-            f"对接 {_hm(dock.at)} {dock.offset_text}</text></g>"
+            f"{docked} {_hm(dock.at)} {dock.offset_text}</text></g>"
         )
     if not day.runs:
+        nothing = escape(_("当天没有录像"))
         add(
             f'<text x="{WIDTH / 2}" y="{BAR_Y + 34}" font-size="24" text-anchor="middle"'
-            ' fill="#c62828">当天没有录像</text>'
+            f' fill="#c62828">{nothing}</text>'
         )
     add("</svg>")
     return "".join(out)

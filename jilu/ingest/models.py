@@ -52,11 +52,11 @@ class DockingSession(models.Model):
         "devices.Recorder", on_delete=models.PROTECT, null=True, blank=True, related_name="dockings"
     )
     # What the recorder reported, as reported (ZFY_INFO.json).
-    serial = models.CharField("上报产品序号", max_length=32, blank=True)
-    user_no = models.CharField("上报警号", max_length=32, blank=True)
-    user_name = models.CharField("上报姓名", max_length=50, blank=True)
-    unit_no = models.CharField("上报单位编号", max_length=32, blank=True)
-    unit_name = models.CharField("上报单位名称", max_length=100, blank=True)
+    serial = models.CharField(_("上报产品序号"), max_length=32, blank=True)
+    user_no = models.CharField(_("上报警号"), max_length=32, blank=True)
+    user_name = models.CharField(_("上报姓名"), max_length=50, blank=True)
+    unit_no = models.CharField(_("上报单位编号"), max_length=32, blank=True)
+    unit_name = models.CharField(_("上报单位名称"), max_length=100, blank=True)
     # C1.3: the responsible holder when the recorder was docked.
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -66,25 +66,25 @@ class DockingSession(models.Model):
         related_name="dockings_held",
     )
     # C3.2: device clock minus station clock when the volume was read.
-    device_clock = models.DateTimeField("设备时钟", null=True, blank=True)
-    station_clock = models.DateTimeField("工作站时钟", null=True, blank=True)
-    clock_offset_seconds = models.FloatField("时钟偏差（秒）", null=True, blank=True)
+    device_clock = models.DateTimeField(_("设备时钟"), null=True, blank=True)
+    station_clock = models.DateTimeField(_("工作站时钟"), null=True, blank=True)
+    clock_offset_seconds = models.FloatField(_("时钟偏差（秒）"), null=True, blank=True)
     # C1.4: readings at docking.
-    battery_pct = models.SmallIntegerField("电量（%）", null=True, blank=True)
-    storage_free_bytes = models.BigIntegerField("剩余存储（字节）", null=True, blank=True)
-    storage_total_bytes = models.BigIntegerField("总存储（字节）", null=True, blank=True)
+    battery_pct = models.SmallIntegerField(_("电量（%）"), null=True, blank=True)
+    storage_free_bytes = models.BigIntegerField(_("剩余存储（字节）"), null=True, blank=True)
+    storage_total_bytes = models.BigIntegerField(_("总存储（字节）"), null=True, blank=True)
     # Counts as the station reports them (found at opening, the rest at finish).
-    files_found = models.PositiveIntegerField("发现文件", default=0)
-    files_ingested = models.PositiveIntegerField("已入库", default=0)
-    files_already_present = models.PositiveIntegerField("已存在", default=0)
-    files_flagged = models.PositiveIntegerField("待处理", default=0)
-    files_failed = models.PositiveIntegerField("失败", default=0)
+    files_found = models.PositiveIntegerField(_("发现文件"), default=0)
+    files_ingested = models.PositiveIntegerField(_("已入库"), default=0)
+    files_already_present = models.PositiveIntegerField(_("已存在"), default=0)
+    files_flagged = models.PositiveIntegerField(_("待处理"), default=0)
+    files_failed = models.PositiveIntegerField(_("失败"), default=0)
     # Why ZFY_INFO.json could not be used; non-empty quarantines the session's files.
-    info_problem = models.TextField("信息文件问题", blank=True)
+    info_problem = models.TextField(_("信息文件问题"), blank=True)
     # Readings the server could not record as device checks (impossible values).
-    reading_problem = models.TextField("读数问题", blank=True)
-    started_at = models.DateTimeField("对接时间", db_index=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    reading_problem = models.TextField(_("读数问题"), blank=True)
+    started_at = models.DateTimeField(_("对接时间"), db_index=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     # The station's last per-file progress report (telemetry, not evidence).
     progress = models.JSONField(default=dict, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)
@@ -93,7 +93,7 @@ class DockingSession(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        verbose_name = "对接会话"
+        verbose_name = _("对接会话")
         indexes = [
             models.Index(fields=["recorder", "-started_at"], name="ingest_docking_recorder_idx"),
             models.Index(fields=["station", "-started_at"], name="ingest_docking_station_idx"),
@@ -202,7 +202,7 @@ class Upload(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        verbose_name = "上传"
+        verbose_name = _("上传")
         indexes = [models.Index(fields=["state", "expires_at"], name="ingest_upload_expiry_idx")]
         constraints = [
             models.CheckConstraint(
@@ -248,9 +248,9 @@ class QuarantineItem(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     sm3 = models.CharField(max_length=64)
     size = models.BigIntegerField()
-    original_name = models.CharField("原始文件名", max_length=255)
+    original_name = models.CharField(_("原始文件名"), max_length=255)
     # The serial as the file name or the docking gave it (may be empty or unknown).
-    serial = models.CharField("序号", max_length=32, blank=True)
+    serial = models.CharField(_("序号"), max_length=32, blank=True)
     docking = models.ForeignKey(
         DockingSession,
         on_delete=models.PROTECT,
@@ -263,8 +263,8 @@ class QuarantineItem(models.Model):
     )
     # The unit that must resolve it: the workstation's (or the uploader's) unit.
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField("原因", max_length=20, choices=Reason.choices)
-    reason_text = models.TextField("说明")
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    reason_text = models.TextField(_("说明"))
     mtime = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -281,7 +281,7 @@ class QuarantineItem(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "待处理文件"
+        verbose_name = _("待处理文件")
         constraints = [
             # The same bytes under the same name are one item (a re-upload answers it).
             models.UniqueConstraint(

@@ -8,45 +8,46 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserM
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from jilu.org import access
 from jilu.org.access import RestrictedQuerySet
-from jilu.org.roles import UNIT_READERS, Role
+from jilu.org.roles import ROLE_CHOICES, UNIT_READERS, Role
 
-unit_code_validator = RegexValidator(r"^[0-9A-Za-z]{12}$", "单位编号必须是12位数字或字母")
-user_no_validator = RegexValidator(r"^[0-9A-Za-z]{6}$", "警号必须是6位数字或字母")
+unit_code_validator = RegexValidator(r"^[0-9A-Za-z]{12}$", _("单位编号必须是12位数字或字母"))
+user_no_validator = RegexValidator(r"^[0-9A-Za-z]{6}$", _("警号必须是6位数字或字母"))
 
 
 class Unit(models.Model):
     class Level(models.TextChoices):
-        CITY = "city", "市局"
-        DISTRICT = "district", "区局/支队"
-        BRIGADE = "brigade", "大队"
-        SQUAD = "squad", "中队"
+        CITY = "city", _("市局")
+        DISTRICT = "district", _("区局/支队")
+        BRIGADE = "brigade", _("大队")
+        SQUAD = "squad", _("中队")
 
     LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.BRIGADE, Level.SQUAD]
 
     code = models.CharField(
-        "单位编号", max_length=12, unique=True, validators=[unit_code_validator]
+        _("单位编号"), max_length=12, unique=True, validators=[unit_code_validator]
     )
-    name = models.CharField("单位全称", max_length=100)
+    name = models.CharField(_("单位全称"), max_length=100)
     # The name used in standard file names (C5.3), e.g. 思明区城管执法大队.
-    short_name = models.CharField("文件命名用简称", max_length=40)
-    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    short_name = models.CharField(_("文件命名用简称"), max_length=40)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     # C1.2: an independently housed brigade needs its own workstation.
-    independently_housed = models.BooleanField("独立驻点", default=False)
+    independently_housed = models.BooleanField(_("独立驻点"), default=False)
     # Materialised path of ancestor ids, "/1/4/9/": subtree queries are one prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False)
-    active = models.BooleanField("在用", default=True)
+    active = models.BooleanField(_("在用"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["path"]
-        verbose_name = "单位"
+        verbose_name = _("单位")
 
     def __str__(self) -> str:
         return self.name
@@ -99,16 +100,16 @@ class PersonManager(UserManager.from_queryset(RestrictedQuerySet)):
 
 
 class Person(AbstractBaseUser, PermissionsMixin):
-    username = models.CharField("登录名", max_length=50, unique=True)
-    name = models.CharField("姓名", max_length=50)
-    cert_no = models.CharField("执法证号", max_length=30, unique=True, null=True, blank=True)
+    username = models.CharField(_("登录名"), max_length=50, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    cert_no = models.CharField(_("执法证号"), max_length=30, unique=True, null=True, blank=True)
     user_no = models.CharField(
-        "警号", max_length=6, unique=True, null=True, blank=True, validators=[user_no_validator]
+        _("警号"), max_length=6, unique=True, null=True, blank=True, validators=[user_no_validator]
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="people", null=True)
-    frontline = models.BooleanField("一线执法", default=False)
-    phone = models.CharField("电话", max_length=30, blank=True)
-    is_active = models.BooleanField("在岗", default=True)
+    frontline = models.BooleanField(_("一线执法"), default=False)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("在岗"), default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
     failed_logins = models.PositiveSmallIntegerField(default=0)
@@ -121,7 +122,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["unit__path", "name"]
-        verbose_name = "人员"
+        verbose_name = _("人员")
 
     def __str__(self) -> str:
         return f"{self.name}（{self.user_no}）" if self.user_no else self.name
@@ -169,7 +170,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
 class RoleGrant(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="role_grants")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
 
     class Meta:
         constraints = [

@@ -56,17 +56,17 @@ class Package(models.Model):
         FAILED = "failed", _("制作失败")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="packages")
-    version = models.PositiveIntegerField("版本")
-    disc = models.CharField("光盘类型", max_length=8, choices=DiscType.choices)
-    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
-    done_bytes = models.BigIntegerField("已处理字节", default=0)
-    total_bytes = models.BigIntegerField("总字节", default=0)
-    message = models.CharField("进度说明", max_length=300, blank=True)
-    error = models.TextField("错误", blank=True)
-    attempts = models.PositiveIntegerField("尝试次数", default=0)
-    out_dir = models.CharField("输出目录", max_length=500, blank=True)
-    manifest_sha256 = models.CharField("清单文件 SHA-256", max_length=64, blank=True)
-    file_count = models.PositiveIntegerField("文件数", default=0)
+    version = models.PositiveIntegerField(_("版本"))
+    disc = models.CharField(_("光盘类型"), max_length=8, choices=DiscType.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    done_bytes = models.BigIntegerField(_("已处理字节"), default=0)
+    total_bytes = models.BigIntegerField(_("总字节"), default=0)
+    message = models.CharField(_("进度说明"), max_length=300, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    out_dir = models.CharField(_("输出目录"), max_length=500, blank=True)
+    manifest_sha256 = models.CharField(_("清单文件 SHA-256"), max_length=64, blank=True)
+    file_count = models.PositiveIntegerField(_("文件数"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -78,7 +78,7 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["case", "-version"]
-        verbose_name = "光盘包"
+        verbose_name = _("光盘包")
         constraints = [
             models.UniqueConstraint(fields=["case", "version"], name="transfer_package_version")
         ]
@@ -148,20 +148,20 @@ class Disc(models.Model):
     """One disc of a package: its ISO image and label (disc n of m)."""
 
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="discs")
-    number = models.PositiveIntegerField("盘号")
-    count = models.PositiveIntegerField("总盘数")
-    bag_dir = models.CharField("BagIt 目录", max_length=500, blank=True)
-    iso_path = models.CharField("ISO 镜像", max_length=500, blank=True)
-    iso_size = models.BigIntegerField("镜像大小", default=0)
-    iso_sha256 = models.CharField("镜像 SHA-256", max_length=64, blank=True)
-    manifest_sha256 = models.CharField("本盘清单 SHA-256", max_length=64, blank=True)
-    file_count = models.PositiveIntegerField("文件数", default=0)
-    payload_bytes = models.BigIntegerField("内容字节", default=0)
-    label_text = models.TextField("标签", blank=True)
+    number = models.PositiveIntegerField(_("盘号"))
+    count = models.PositiveIntegerField(_("总盘数"))
+    bag_dir = models.CharField(_("BagIt 目录"), max_length=500, blank=True)
+    iso_path = models.CharField(_("ISO 镜像"), max_length=500, blank=True)
+    iso_size = models.BigIntegerField(_("镜像大小"), default=0)
+    iso_sha256 = models.CharField(_("镜像 SHA-256"), max_length=64, blank=True)
+    manifest_sha256 = models.CharField(_("本盘清单 SHA-256"), max_length=64, blank=True)
+    file_count = models.PositiveIntegerField(_("文件数"), default=0)
+    payload_bytes = models.BigIntegerField(_("内容字节"), default=0)
+    label_text = models.TextField(_("标签"), blank=True)
 
     class Meta:
         ordering = ["package", "number"]
-        verbose_name = "光盘"
+        verbose_name = _("光盘")
         constraints = [
             models.UniqueConstraint(fields=["package", "number"], name="transfer_disc_number")
         ]
@@ -175,8 +175,8 @@ class Transfer(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="transfers")
-    manifest_sha256 = models.CharField("清单文件 SHA-256", max_length=64)
-    note = models.CharField("说明", max_length=300, blank=True)
+    manifest_sha256 = models.CharField(_("清单文件 SHA-256"), max_length=64)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
     transferred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -186,7 +186,7 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["-transferred_at"]
-        verbose_name = "移送记录"
+        verbose_name = _("移送记录")
 
     def __str__(self) -> str:
         return f"{self.case.number} v{self.package.version}"
@@ -217,9 +217,9 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision = models.CharField(
-        "审核结论", max_length=10, choices=Decision.choices, default=Decision.PENDING
+        _("审核结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING
     )
-    note = models.TextField("审核意见", blank=True)
+    note = models.TextField(_("审核意见"), blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -227,7 +227,7 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "法制审核"
+        verbose_name = _("法制审核")
 
     def __str__(self) -> str:
         return f"{self.transfer} {self.get_decision_display()}"
@@ -251,13 +251,13 @@ class RowMark(models.Model):
         PROBLEM = "problem", _("有问题")
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="marks")
-    list_no = models.PositiveIntegerField("序号")
+    list_no = models.PositiveIntegerField(_("序号"))
     recording = models.ForeignKey(
         "evidence.Recording", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    file_name = models.CharField("文件名", max_length=500, blank=True)
-    verdict = models.CharField("结论", max_length=10, choices=Verdict.choices)
-    reason = models.TextField("原因", blank=True)
+    file_name = models.CharField(_("文件名"), max_length=500, blank=True)
+    verdict = models.CharField(_("结论"), max_length=10, choices=Verdict.choices)
+    reason = models.TextField(_("原因"), blank=True)
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -265,7 +265,7 @@ class RowMark(models.Model):
 
     class Meta:
         ordering = ["review", "list_no"]
-        verbose_name = "清单逐项审核"
+        verbose_name = _("清单逐项审核")
         constraints = [
             models.UniqueConstraint(fields=["review", "list_no"], name="transfer_rowmark_row")
         ]
@@ -286,16 +286,16 @@ class Verification(models.Model):
     review = models.ForeignKey(
         Review, on_delete=models.PROTECT, null=True, blank=True, related_name="verifications"
     )
-    source = models.CharField("核验对象", max_length=10, choices=Source.choices)
-    source_name = models.CharField("文件或目录", max_length=500, blank=True)
-    ok = models.BooleanField("一致")
-    checked_files = models.PositiveIntegerField("核验文件数", default=0)
-    checked_bytes = models.BigIntegerField("核验字节", default=0)
-    missing = models.JSONField("缺少的文件", default=list)
-    extra = models.JSONField("多出的文件", default=list)
-    altered = models.JSONField("被改动的文件", default=list)
-    problems = models.JSONField("其他问题", default=list)
-    passed = models.JSONField("核验一致的文件", default=list)
+    source = models.CharField(_("核验对象"), max_length=10, choices=Source.choices)
+    source_name = models.CharField(_("文件或目录"), max_length=500, blank=True)
+    ok = models.BooleanField(_("一致"))
+    checked_files = models.PositiveIntegerField(_("核验文件数"), default=0)
+    checked_bytes = models.BigIntegerField(_("核验字节"), default=0)
+    missing = models.JSONField(_("缺少的文件"), default=list)
+    extra = models.JSONField(_("多出的文件"), default=list)
+    altered = models.JSONField(_("被改动的文件"), default=list)
+    problems = models.JSONField(_("其他问题"), default=list)
+    passed = models.JSONField(_("核验一致的文件"), default=list)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -303,7 +303,8 @@ class Verification(models.Model):
 
     class Meta:
         ordering = ["-checked_at"]
-        verbose_name = "光盘包核验"
+        verbose_name = _("光盘包核验")
 
     def __str__(self) -> str:
-        return f"{self.package} {self.get_source_display()} {'一致' if self.ok else '不一致'}"
+        verdict = _("一致") if self.ok else _("不一致")
+        return f"{self.package} {self.get_source_display()} {verdict}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from jilu.org.models import Unit
 from jilu.org.roles import Role
@@ -27,14 +28,29 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+
+def _labels(choices: Any, language: str) -> dict[str, str]:
+    """value → label of a choices enum in one language, whatever the active one."""
+    with translation.override(language):
+        return {value: str(label) for value, label in choices.choices}
+
+
+# The roster is a Chinese document: its cells hold the Chinese labels (the
+# English codes and, as aliases, the English labels are accepted too). The maps
+# are built from the labels in those languages explicitly, so that reading a
+# file does not depend on the language of the request that imports it.
+LEVEL_LABELS: dict[str, str] = _labels(Unit.Level, "zh-hans")
+ROLE_LABELS: dict[str, str] = _labels(Role, "zh-hans")
 LEVEL_WORDS: dict[str, str] = {
-    **{label: value for value, label in Unit.Level.choices},
+    **{label.lower(): value for value, label in _labels(Unit.Level, "en").items()},
+    **{label: value for value, label in LEVEL_LABELS.items()},
     **{value: value for value in Unit.Level.values},
     "区局": Unit.Level.DISTRICT,
     "支队": Unit.Level.DISTRICT,
 }
 ROLE_WORDS: dict[str, str] = {
-    **{label: value for value, label in Role.choices},
+    **{label.lower(): value for value, label in _labels(Role, "en").items()},
+    **{label: value for value, label in ROLE_LABELS.items()},
     **{value: value for value in Role.values},
 }
 ROLE_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -149,7 +165,7 @@ def _yes_no(value: bool) -> str:
 
 
 def _roles_text(roles: frozenset[str] | set[str]) -> str:
-    return "、".join(Role(r).label for r in Role.values if r in roles)
+    return "、".join(ROLE_LABELS[r] for r in Role.values if r in roles)
 
 
 # --- showing values in a preview --------------------------------------------------
@@ -176,7 +192,7 @@ _PERSON_COLUMN = {
 
 def _unit_shown(key: str, value: Any) -> str:
     if key == "level":
-        return Unit.Level(value).label
+        return LEVEL_LABELS[value]
     if key == "independently_housed":
         return _yes_no(value)
     return value or "—"

@@ -15,10 +15,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from jilu.audit.chain import record
 from jilu.org import queries
 from jilu.org.models import Person, Unit
-from jilu.org.roles import Role
 from jilu.org.roster.base import (
+    LEVEL_LABELS,
     MAX_ROWS,
     PERSON_HEADERS,
+    ROLE_LABELS,
     SHEET_HELP,
     SHEET_PEOPLE,
     SHEET_UNITS,
@@ -61,12 +62,12 @@ def export_roster(user: Any, *, unit: Unit | None = None) -> bytes:
                 u.code,
                 u.name,
                 u.short_name,
-                u.get_level_display(),
+                LEVEL_LABELS[u.level],
                 u.parent.code if u.parent_id else "",
                 _yes_no(u.independently_housed),
             ]
         )
-    _choices(ws, "D", [label for _, label in Unit.Level.choices])
+    _choices(ws, "D", list(LEVEL_LABELS.values()))
     _choices(ws, "F", ["是", "否"])
 
     ws = wb.create_sheet(SHEET_PEOPLE)
@@ -144,7 +145,9 @@ def _help_sheet(wb: Any) -> None:
         "人员：按“登录名”新建或更新。",
         "警号：6位数字或字母，与执法记录仪中存储的一致；以0开头时请保持单元格为文本格式。",
         "执法证号、警号在全系统中不能重复；一线执法人员每人配发一台记录仪（C1.1）。",
-        "角色：可填多个，用逗号或顿号（、）分隔：" + "、".join(Role.labels) + "；也可填英文代码。",
+        "角色：可填多个，用逗号或顿号（、）分隔："
+        + "、".join(ROLE_LABELS.values())
+        + "；也可填英文代码。",
         "在岗：填“否”表示停用账号（人员离岗、调离）；不会删除任何人员。",
         "新导入的人员没有密码，请系统管理员在人员详情页“重置密码”后告知本人。",
         "",

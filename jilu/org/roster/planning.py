@@ -13,6 +13,7 @@ from jilu.org.roster.base import (
     _PERSON_COLUMN,
     _UNIT_COLUMN,
     FIELD_LABELS,
+    LEVEL_LABELS,
     SHEET_PEOPLE,
     SHEET_UNITS,
     Change,
@@ -47,8 +48,8 @@ class _Planner(_RowChecker):
                 parent_level = self.level_of(r.parent_code)
                 if parent_level and order.index(r.level) <= order.index(parent_level):
                     bad(
-                        f"层级顺序不对：{Unit.Level(r.level).label}不能隶属于"
-                        f"{Unit.Level(parent_level).label}（上级单位 {r.parent_code}）"
+                        f"层级顺序不对：{LEVEL_LABELS[r.level]}不能隶属于"
+                        f"{LEVEL_LABELS[parent_level]}（上级单位 {r.parent_code}）"
                     )
                     continue
             values = {
@@ -122,8 +123,8 @@ class _Planner(_RowChecker):
                 continue  # a child listed in the sheet is checked on its own row
             if order.index(child.level) <= order.index(level):
                 return (
-                    f"层级改为{Unit.Level(level).label}后，下级单位 {child.code}"
-                    f"（{child.get_level_display()}）的层级顺序不对"
+                    f"层级改为{LEVEL_LABELS[level]}后，下级单位 {child.code}"
+                    f"（{LEVEL_LABELS[child.level]}）的层级顺序不对"
                 )
         return ""
 

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 
 from jilu.org import actions
 from jilu.org.models import Unit
-from jilu.org.roles import Role
 from jilu.org.roster.base import (
     LEVEL_WORDS,
+    ROLE_LABELS,
     ROLE_SPLIT,
     ROLE_WORDS,
     SHEET_PEOPLE,
@@ -112,7 +112,7 @@ class _RowChecker:
                     actions.check_short_name(short)
                 except ValidationError as exc:
                     bad(_messages(exc))
-            level = LEVEL_WORDS.get(c["层级"])
+            level = LEVEL_WORDS.get(c["层级"]) or LEVEL_WORDS.get(c["层级"].lower())
             if not c["层级"]:
                 bad("层级为空（市局、区局/支队、大队、中队）")
             elif level is None:
@@ -188,7 +188,7 @@ class _RowChecker:
                 else:
                     roles.add(role)
             if unknown:
-                allowed = "、".join(Role.labels)
+                allowed = "、".join(ROLE_LABELS.values())
                 bad(f"角色“{'、'.join(unknown)}”无法识别（可填：{allowed}）")
                 roles = None
             phone = c["电话"]
