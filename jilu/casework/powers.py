@@ -6,6 +6,7 @@ from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from jilu.audit.chain import record
 from jilu.casework.models import Category, Power
@@ -19,8 +20,12 @@ HEADERS = {
 }
 REQUIRED = ("code", "name", "category")
 # The categories of a list of powers as they are commonly written.
+# A list of powers is a Chinese document: its categories are matched against the
+# Chinese labels whatever the language of the person importing it.
+with translation.override("zh-hans"):
+    _CHINESE_LABELS = {str(c.label): c.value for c in Category}
 CATEGORY_WORDS = {
-    **{c.label: c.value for c in Category},
+    **_CHINESE_LABELS,
     **{c.value: c.value for c in Category},
     "行政征收": Category.EXPROPRIATION,
     "行政征用": Category.EXPROPRIATION,

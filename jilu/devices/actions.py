@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jilu.api_auth import token_digest
 from jilu.audit.chain import record
@@ -333,9 +333,9 @@ def record_device_event(
         current = Recorder.objects.get(pk=recorder.pk)
         from_statuses, new_status = change
         if current.status in from_statuses:
-            set_recorder_status(
-                actor=actor, recorder=current, status=new_status, note=f"{kind.label}：{note}"
-            )
+            with translation.override("zh-hans"):  # a stored record, in the ledger's language
+                reason = f"{kind.label}：{note}"
+            set_recorder_status(actor=actor, recorder=current, status=new_status, note=reason)
         recorder.status = Recorder.objects.values_list("status", flat=True).get(pk=recorder.pk)
     return event
 

@@ -24,17 +24,17 @@ class MediaInfo(models.Model):
         "evidence.Recording", on_delete=models.PROTECT, primary_key=True, related_name="media"
     )
     integrity = models.CharField(
-        "完整性", max_length=12, choices=Integrity.choices, default=Integrity.PENDING
+        _("完整性"), max_length=12, choices=Integrity.choices, default=Integrity.PENDING
     )
-    integrity_reason = models.CharField("完整性说明", max_length=300, blank=True)
-    container = models.CharField("封装格式", max_length=50, blank=True)
-    video_codec = models.CharField("视频编码", max_length=30, blank=True)
-    audio_codec = models.CharField("音频编码", max_length=30, blank=True)
+    integrity_reason = models.CharField(_("完整性说明"), max_length=300, blank=True)
+    container = models.CharField(_("封装格式"), max_length=50, blank=True)
+    video_codec = models.CharField(_("视频编码"), max_length=30, blank=True)
+    audio_codec = models.CharField(_("音频编码"), max_length=30, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    fps = models.FloatField("帧率", null=True, blank=True)
-    duration_seconds = models.FloatField("时长（秒）", null=True, blank=True)
-    embedded_created_at = models.DateTimeField("内嵌创建时间", null=True, blank=True)
+    fps = models.FloatField(_("帧率"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("时长（秒）"), null=True, blank=True)
+    embedded_created_at = models.DateTimeField(_("内嵌创建时间"), null=True, blank=True)
     has_video = models.BooleanField(default=False)
     has_audio = models.BooleanField(default=False)
     # Chromium plays H.264/AAC MP4 directly; anything else needs a playback copy.
@@ -44,7 +44,7 @@ class MediaInfo(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
-        verbose_name = "媒体信息"
+        verbose_name = _("媒体信息")
         indexes = [models.Index(fields=["integrity"], name="evidence_media_integrity_idx")]
 
     def __str__(self) -> str:
@@ -55,11 +55,11 @@ class Derivative(models.Model):
     """A file derived from a recording (never the evidence itself): pictures and playback copies."""
 
     class Kind(models.TextChoices):
-        POSTER = "poster", "封面帧"
-        STRIP = "strip", "缩略图条"
-        WAVEFORM = "waveform", "波形图"
-        PREVIEW = "preview", "照片预览"
-        PLAYBACK = "playback", "播放副本（H.264，派生）"
+        POSTER = "poster", _("封面帧")
+        STRIP = "strip", _("缩略图条")
+        WAVEFORM = "waveform", _("波形图")
+        PREVIEW = "preview", _("照片预览")
+        PLAYBACK = "playback", _("播放副本（H.264，派生）")
 
     recording = models.ForeignKey(
         "evidence.Recording", on_delete=models.PROTECT, related_name="derivatives"
@@ -74,7 +74,7 @@ class Derivative(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "派生文件"
+        verbose_name = _("派生文件")
         constraints = [
             models.UniqueConstraint(fields=["recording", "kind"], name="evidence_derivative_unique")
         ]
@@ -98,7 +98,7 @@ class FixityCheck(models.Model):
     seconds = models.FloatField(default=0)
 
     class Meta:
-        verbose_name = "固定性校验"
+        verbose_name = _("固定性校验")
         indexes = [
             models.Index(fields=["stored_object", "-checked_at"], name="evidence_fixity_obj_idx")
         ]
@@ -123,7 +123,7 @@ class FixityAlarm(models.Model):
     note = models.TextField(blank=True)
 
     class Meta:
-        verbose_name = "固定性告警"
+        verbose_name = _("固定性告警")
         ordering = ["-raised_at"]
 
     def __str__(self) -> str:

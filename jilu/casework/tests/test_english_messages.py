@@ -47,3 +47,23 @@ def test_choice_labels_and_verbose_names():
         assert str(Case._meta.verbose_name) == "案件"
         assert str(Category.OTHER.label) == "其他"
         assert str(Case._meta.get_field("closed_at").verbose_name) == "结案时间"
+
+
+def test_a_chinese_list_of_powers_imports_under_english(tree):
+    """The list of powers (权责清单) is a Chinese document: its categories are
+    recognised whatever language the importing person reads the site in."""
+    from django.utils import translation
+
+    from jilu.casework.models import Power
+    from jilu.casework.powers import import_powers
+    from jilu.casework.tests.test_pages import _xlsx
+
+    sheet = _xlsx(
+        [["编码", "名称", "类别"], ["A1", "某事项", "行政处罚"], ["A2", "另一事项", "行政检查"]]
+    )
+    with translation.override("en"):
+        import_powers(actor="system:test", unit=tree["brigade"], stream=sheet)
+    assert dict(Power.objects.values_list("code", "category")) == {
+        "A1": "penalty",
+        "A2": "inspection",
+    }
