@@ -152,6 +152,13 @@ VALUE_LABELS = {
     ("wanted", "play"): pgettext_lazy("audit value", "播放"),
     ("wanted", "view"): pgettext_lazy("audit value", "查看"),
     ("reason", "no_approved_request"): pgettext_lazy("audit value", "无已批准的调用单（C6.3）"),
+    ("reason", "whole_object"): pgettext_lazy(
+        "audit value", "播放请求整份文件（未分段读取），按复制处理（C6.3）"
+    ),
+    ("wanted", "derived:poster"): pgettext_lazy("audit value", "派生文件：封面帧"),
+    ("wanted", "derived:strip"): pgettext_lazy("audit value", "派生文件：缩略图条"),
+    ("wanted", "derived:waveform"): pgettext_lazy("audit value", "派生文件：波形图"),
+    ("wanted", "derived:preview"): pgettext_lazy("audit value", "派生文件：照片预览"),
     ("medium", "disc"): pgettext_lazy("audit value", "光盘"),
     ("medium", "usb"): pgettext_lazy("audit value", "U盘"),
     ("medium", "hdd"): pgettext_lazy("audit value", "移动硬盘"),
@@ -170,6 +177,12 @@ def action_label(code: str, details: Any = None) -> str:
         and details.get("reason") == "no_approved_request"
     ):
         return str(pgettext_lazy("audit", "拒绝复制原始文件（无已批准的调用单，C6.3）"))
+    if (
+        code == "evidence.recording.refused"
+        and isinstance(details, dict)
+        and details.get("reason") == "whole_object"
+    ):
+        return str(pgettext_lazy("audit", "拒绝整份获取（播放只能分段读取，复制须调用单，C6.3）"))
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
 

@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 
 from jilu.api_auth import person_only
 from jilu.evidence import playback
+from jilu.evidence.missing import StoredObjectMissing, raise_alarm
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
 from jilu.org.models import Unit
@@ -26,6 +27,9 @@ from jilu.org.models import Unit
 router = Router(tags=["recordings"])
 
 MAX_LIMIT = 200
+# Dates a recording can have (as the timeline pages): recorders did not exist
+# before 2000, and the day bounds must stay valid dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class RecordingOut(Schema):
@@ -111,6 +115,7 @@ def _cursor(rec: Recording) -> str:
 @router.get("/recordings", response=RecordingPage, summary="声像记录列表")
 def list_recordings(request: HttpRequest, params: Query[ListParams]) -> dict:
     _person(request)
+    _check_dates(params)
     if params.kind and params.kind not in Recording.Kind.values:
         raise HttpError(400, f"kind 应为 {'/'.join(Recording.Kind.values)} 之一")
     if params.integrity and params.integrity not in MediaInfo.Integrity.values:
@@ -151,6 +156,20 @@ def list_recordings(request: HttpRequest, params: Query[ListParams]) -> dict:
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next_cursor": _cursor(items[-1]) if more else None}
+
+
+def _check_dates(params: ListParams) -> None:
+    """Dates outside what a recording can have are a 400 with the allowed range."""
+    for name in ("date_from", "date_to"):
+        value = getattr(params, name)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise HttpError(
+                400,
+                f"{name} 超出范围：应在 {FIRST_DAY.isoformat()} 至 {LAST_DAY.isoformat()} 之间"
+                f"（收到 {value.isoformat()}）",
+            )
+    if params.date_from and params.date_to and params.date_from > params.date_to:
+        raise HttpError(400, "date_from 不能晚于 date_to")
 
 
 def _person(request: HttpRequest) -> None:
@@ -196,9 +215,11 @@ def get_recording(request: HttpRequest, pk: int) -> Recording:
     response={200: None, 206: None, 302: None, 304: None, 416: None},
 )
 def recording_content(request: HttpRequest, pk: int, download: bool = False) -> HttpResponse:
-    """``download=true`` copies the original: only an archivist covering the
-    recording under an approved, unexpired access request (C6.3, C6.5.7);
-    ``request`` may name that request."""
+    """Without ``download`` a play: byte ranges only (``Range`` header; the whole
+    file in one response is a copy, refused with 403). ``download=true`` copies
+    the original: only an archivist covering the recording under an approved,
+    unexpired access request (C6.3, C6.5.7); ``request`` may name that request.
+    A file missing from the store is 410 and raises the fixity alarm (C6.5.4)."""
     rec = _get(request, pk, "download" if download else "play")
     extra = None
     if download:
@@ -214,4 +235,10 @@ def recording_content(request: HttpRequest, pk: int, download: bool = False) -> 
             )
             raise HttpError(403, str(gate.REFUSAL))
         extra = {"request": grant.number}
-    return playback.serve_recording(request, rec, download=download, via="api", extra=extra)
+    try:
+        return playback.serve_recording(request, rec, download=download, via="api", extra=extra)
+    except playback.WholeObjectRefused as exc:
+        raise HttpError(403, str(exc.message)) from None
+    except StoredObjectMissing as exc:
+        raise_alarm(exc.sha256)
+        raise HttpError(410, exc.message) from None

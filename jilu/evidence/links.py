@@ -27,7 +27,10 @@ view again, checked and audited as before).
 
 nginx's ``secure_link`` offers only MD5; the secret is appended last, so the
 length-extension weakness of MD5 does not apply, and the signed text (expiry,
-a hex path, a session key) leaves an attacker nothing to choose. Downloads
+a hex path, a session key) leaves an attacker nothing to choose. As in
+Django (``playback.asks_for_whole``), the link serves byte ranges only: a
+request without a single ``bytes=`` range is refused (403), so the link is no
+way round the copy procedure (C6.3). Downloads
 and API access still pass each request through Django (``X-Accel-Redirect``):
 they are single requests, and an API client has no session cookie.
 """
@@ -126,6 +129,10 @@ def nginx_locations() -> str:
             f'        secure_link_md5 "$secure_link_expires$uri$cookie_{cookie} {secret}";',
             '        if ($secure_link = "") { return 403; }',
             '        if ($secure_link = "0") { return 410; }',
+            "        # A play is read by byte ranges, as a media element always asks: a",
+            "        # request for the whole file (no Range, or one nginx would answer",
+            "        # whole) is a copy, which needs an approved 调用单 (C6.3).",
+            '        if ($http_range !~ "^bytes=[0-9]*-[0-9]*$") { return 403; }',
             f"        types {{ {types} }}",
             "        default_type application/octet-stream;",
             f"        alias {root}/$obj;",

@@ -17,6 +17,20 @@ the audit entry (``note_access``); this module only speaks HTTP:
 
 ETag is the SHA-256 of the bytes, which never change (C6.5.3), so ``If-Range``
 and ``If-None-Match`` compare against it.
+
+A play is never a copy (C6.3, C6.5.7): a play (web or API, original or derived
+playback copy) is served only as a satisfiable byte range, which is what a
+media element always asks for. A request that would get the whole object in
+one 200 (no ``Range``, an invalid or multiple range, an ``If-Range`` that no
+longer matches) is refused with ``WholeObjectRefused`` and the refusal is
+audited; a whole copy of an original is a download under an approved 调用单.
+The derived H.264 copy gets the same rule: it carries the whole content of the
+evidence (C6.5.2), and no player needs it whole. (A client may still ask for
+``bytes=0-``; that is audited as a play, like any other, and the nginx
+signed-link location applies the same rule, see ``links.nginx_locations``.)
+
+A stored object that is missing raises ``missing.StoredObjectMissing`` before
+anything is audited or sent; the views answer 410 and raise the fixity alarm.
 """
 
 from __future__ import annotations
@@ -31,10 +45,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.utils.translation import gettext_lazy
 
 from jilu.audit.chain import record
 from jilu.evidence import links
-from jilu.evidence.store import get_store
+from jilu.evidence.missing import StoredObjectMissing
+from jilu.evidence.store import ObjectMissing, get_store
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
@@ -51,8 +67,21 @@ CONTENT_TYPES = {
 }
 
 
+# Why a play asking for the whole object is refused (403).
+WHOLE_PLAY_REFUSAL = gettext_lazy(
+    "播放只能由网页播放器分段（Range）读取，不能整份获取。整份获取原始文件即是复制，"
+    "须经负责领导审批调用单（C6.3），由档案管理员按调用单提供。"
+)
+
+
 class Unsatisfiable(Exception):
     """The Range header names no byte of the object (HTTP 416)."""
+
+
+class WholeObjectRefused(Exception):
+    """A play asked for the whole object in one response (see the module docstring)."""
+
+    message = WHOLE_PLAY_REFUSAL
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,29 @@ def _etag(sha256: str) -> str:
     return f'"{sha256}"'
 
 
+def asks_for_whole(request: HttpRequest, *, sha256: str, size: int) -> bool:
+    """True when ``serve_object`` would answer this request with the whole object
+    (200): no Range, one it ignores (invalid, multiple ranges, other units), or an
+    If-Range that does not match. An unsatisfiable range (416) sends nothing."""
+    header = request.headers.get("Range")
+    if not header:
+        return True
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != _etag(sha256):
+        return True
+    try:
+        return parse_range(header, size) is None
+    except Unsatisfiable:
+        return False
+
+
+def _open(store: Any, sha256: str, start: int, end: int | None, *, original: bool):
+    try:
+        return store.open_range(sha256, start, end)
+    except ObjectMissing:
+        raise StoredObjectMissing(sha256, original=original) from None
+
+
 def serve_object(
     request: HttpRequest,
     *,
@@ -130,10 +182,19 @@ def serve_object(
     content_type: str,
     filename: str,
     disposition: str = "inline",
+    original: bool = True,
+    checked: bool = False,
 ) -> HttpResponse:
-    """The HTTP response carrying stored object ``sha256`` (``size`` bytes)."""
+    """The HTTP response carrying stored object ``sha256`` (``size`` bytes).
+
+    ``StoredObjectMissing`` when the store has no such object (``original``
+    says which message fits); ``checked`` when the caller has just made sure it
+    is there (nginx and S3 would otherwise answer a missing object with 404).
+    """
     store = get_store()
     mode = serve_mode()
+    if not checked and mode != "python" and not store.exists(sha256):
+        raise StoredObjectMissing(sha256, original=original)
     etag = _etag(sha256)
     common: dict[str, Any] = {
         "ETag": etag,
@@ -185,11 +246,11 @@ def serve_object(
         response["ETag"] = etag
         return response
     if wanted is None:
-        body = store.open_range(sha256, 0, None)
+        body = _open(store, sha256, 0, None, original=original)
         response = StreamingHttpResponse(body, content_type=content_type)
         response["Content-Length"] = str(size)
     else:
-        body = store.open_range(sha256, wanted.start, wanted.end + 1)
+        body = _open(store, sha256, wanted.start, wanted.end + 1, original=original)
         response = StreamingHttpResponse(body, status=206, content_type=content_type)
         response["Content-Length"] = str(wanted.length)
         response["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
@@ -231,9 +292,11 @@ def serve_recording(
     """Play or download a recording the caller may see (already checked with restrict()).
 
     Playing serves the derived H.264 copy when the original cannot be played in
-    the browser (H.265 and others); downloading always serves the original.
-    The access is audited (deduplicated over a short window, since seeking sends
-    many Range requests).
+    the browser (H.265 and others), and only by byte ranges
+    (``WholeObjectRefused`` otherwise, audited); downloading (the caller has
+    checked the 调用单) serves the original. ``StoredObjectMissing`` when the
+    bytes are not in the store. The access is audited (deduplicated over a
+    short window, since seeking sends many Range requests).
     """
     from jilu.evidence.media_models import Derivative, MediaInfo
 
@@ -250,9 +313,26 @@ def serve_recording(
             .select_related("stored_object")
             .first()
         )
-    details: dict[str, Any] = (
-        {"sha256": recording.sha256} if download else {"derived": bool(derived)}
-    )
+    if derived is not None:
+        sha256, size, content_type = (
+            derived.stored_object_id,
+            derived.stored_object.size,
+            derived.content_type,
+        )
+    else:
+        sha256, size = recording.sha256, recording.size
+        content_type = content_type_for(recording.original_name)
+    if not download and asks_for_whole(request, sha256=sha256, size=size):
+        details: dict[str, Any] = {"wanted": "play", "reason": "whole_object"}
+        if via != "web":
+            details["via"] = via
+        note_access(
+            actor=request.user, recording_id=recording.pk, action="refused", details=details
+        )
+        raise WholeObjectRefused
+    if not get_store().exists(sha256):
+        raise StoredObjectMissing(sha256, original=derived is None)
+    details = {"sha256": recording.sha256} if download else {"derived": bool(derived)}
     if via != "web":
         details["via"] = via
     details.update(extra or {})  # e.g. the access request a copy is made under (C6.3)
@@ -263,15 +343,6 @@ def serve_recording(
         details=details,
         dedupe=True,
     )
-    if derived is not None:
-        sha256, size, content_type = (
-            derived.stored_object_id,
-            derived.stored_object.size,
-            derived.content_type,
-        )
-    else:
-        sha256, size = recording.sha256, recording.size
-        content_type = content_type_for(recording.original_name)
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if not download and via == "web" and session_key and links.links_enabled():
         # Authorised and audited above; nginx serves this play's ranges itself.
@@ -288,12 +359,15 @@ def serve_recording(
             size=size,
             content_type=content_type,
             filename=f"{recording}.playback.mp4",
+            original=False,
+            checked=True,
         )
     return serve_object(
         request,
         sha256=recording.sha256,
         size=recording.size,
-        content_type=content_type_for(recording.original_name),
+        content_type=content_type,
         filename=str(recording),
         disposition="attachment" if download else "inline",
+        checked=True,
     )

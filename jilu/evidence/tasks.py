@@ -8,6 +8,10 @@ django-tasks has no retry of its own, so a failed attempt is counted in
 ``MediaInfo.attempts`` and the task enqueues itself again with ``run_after``.
 After ``MAX_ATTEMPTS`` it gives up: ``last_error`` is kept, integrity stays
 待检测 and the task page lists the recording for an administrator to re-queue.
+``last_error`` begins with a line in plain Chinese (``describe_failure``; the
+recording page shows it as 处理失败 with ``failure_reason``), the exception
+follows for the administrator. An original missing from the store
+(``ObjectMissing``) is not retried and raises the fixity alarm (C6.5.4).
 
 A run stores its derived files first (content-addressed: harmless to repeat)
 and writes all its results in one transaction at the end
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +33,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from jilu.evidence import derive
@@ -42,7 +49,7 @@ from jilu.evidence.processing import (
     record_failure,
     record_processing,
 )
-from jilu.evidence.store import get_store
+from jilu.evidence.store import ObjectMissing, get_store
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,52 @@ Integrity = MediaInfo.Integrity
 
 class TransientError(Exception):
     """A failure worth retrying later: the store or the spool disk was unavailable."""
+
+
+# What went wrong, in words, by exception name (older rows hold only the exception).
+FAILURE_TEXTS = {
+    "ObjectMissing": gettext_lazy("存储中找不到原始文件，已发出固定性告警"),
+    "StoredObjectMissing": gettext_lazy("存储中找不到原始文件，已发出固定性告警"),
+    "TransientError": gettext_lazy("证据存储或临时磁盘暂时不可用"),
+    "ConnectionError": gettext_lazy("无法连接证据存储"),
+    "TimeoutError": gettext_lazy("读取证据存储超时"),
+    "OSError": gettext_lazy("读写文件出错"),
+    "MemoryError": gettext_lazy("服务器内存不足"),
+}
+GAVE_UP_NOTE = gettext_lazy("已停止自动处理，请系统管理员在任务页查看后重新排队")
+# ``last_error`` is written in Chinese whatever the language in force (it is
+# read on the task page and in the audit log); this marks a run still retried.
+RETRY_MARK = "系统将自动重试"
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+
+
+def describe_failure(exc: BaseException, *, gave_up: bool) -> str:
+    """``last_error`` for a failed attempt: a plain line, then the exception itself."""
+    with translation.override("zh-hans"):
+        reason = str(FAILURE_TEXTS.get(type(exc).__name__) or _("处理程序出错"))
+        note = str(GAVE_UP_NOTE) if gave_up else RETRY_MARK
+    return f"{reason}；{note}\n{type(exc).__name__}: {exc}"
+
+
+def failure_reason(last_error: str) -> str:
+    """What went wrong, in words in the reader's language (no raw exception text):
+    by the exception's name, kept on the line after the words (or alone, in rows
+    written before the words were)."""
+    for line in (last_error or "").strip().splitlines():
+        match = _EXCEPTION_LINE.match(line.strip())
+        if match is not None:
+            name = match.group(1).rsplit(".", 1)[-1]
+            return str(FAILURE_TEXTS.get(name) or _("处理程序出错"))
+    return str(_("处理程序出错"))
+
+
+def still_retried(last_error: str, attempts: int) -> bool:
+    """True while a failed run is due to be tried again (not given up)."""
+    if attempts >= MAX_ATTEMPTS:
+        return False
+    if RETRY_MARK in (last_error or ""):
+        return True
+    return (last_error or "").startswith("TransientError")  # rows written before the words
 
 
 def backoff(attempt: int) -> timedelta:
@@ -196,7 +249,14 @@ def process_recording(recording_id: int, force: bool = False) -> str:
     try:
         media = run_processing(recording)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ObjectMissing):
+            # C6.5.4: the original is gone; say so where it is seen (fixity alarm).
+            from jilu.evidence.missing import raise_alarm
+
+            try:
+                raise_alarm(recording.sha256)
+            except Exception:  # the failure below is still recorded
+                logger.exception("recording %s: could not raise the fixity alarm", recording_id)
         attempts = (
             MediaInfo.objects.filter(recording_id=recording_id)
             .values_list("attempts", flat=True)
@@ -205,10 +265,12 @@ def process_recording(recording_id: int, force: bool = False) -> str:
         )
         if _transient(exc) and attempts + 1 < MAX_ATTEMPTS:
             retry_at = timezone.now() + backoff(attempts + 1)
+            error = describe_failure(exc, gave_up=False)
             record_failure(recording_id=recording_id, error=error, retry_at=retry_at, gave_up=False)
             _enqueue(recording_id, force=force, run_after=retry_at)
             logger.warning("recording %s: %s; retry at %s", recording_id, error, retry_at)
             return f"retry at {retry_at.isoformat()}"
+        error = describe_failure(exc, gave_up=True)
         record_failure(recording_id=recording_id, error=error, gave_up=True)
         raise
     return str(media.integrity)

@@ -22,12 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from jilu.audit.labels import action_label, actor_text, details_text
-from jilu.audit.models import AuditEntry
 from jilu.devices.models import Recorder
-from jilu.evidence import fixity, playback, timeline
+from jilu.evidence import detail, fixity, playback, timeline
 from jilu.evidence.forms import AcknowledgeForm, RecordingFilterForm
-from jilu.evidence.models import Derivative, FixityAlarm, FixityCheck, MediaInfo, Recording
+from jilu.evidence.missing import StoredObjectMissing, missing_page
+from jilu.evidence.models import Derivative, FixityAlarm, MediaInfo, Recording
 from jilu.evidence.queries import (
     INTEGRITY_BADGE,
     CappedPaginator,
@@ -41,7 +40,6 @@ from jilu.org.models import Person
 from jilu.org.roles import UNIT_READERS, Role
 
 PAGE_SIZE = 50
-CUSTODY_LIMIT = 500
 PICTURE_KINDS = {
     Derivative.Kind.POSTER,
     Derivative.Kind.STRIP,
@@ -119,88 +117,6 @@ def _integrity(info: MediaInfo | None) -> str:
 # --- one recording ---------------------------------------------------------------
 
 
-def _custody(recording: Recording) -> list[dict[str, Any]]:
-    """Recorded, docked, verified, processed, each view/play/download: oldest first."""
-    events: list[dict[str, Any]] = []
-    if recording.name_start_local:
-        events.append(
-            {
-                "at": recording.started_at,
-                "what": _("开始录制"),
-                "who": recording.officer.name if recording.officer else "",
-                "detail": _("记录仪 %(serial)s，文件名时间 %(local)s，校正后 %(offset)s")
-                % {
-                    "serial": recording.recorder.serial,
-                    "local": timezone.localtime(recording.name_start_local).strftime(
-                        "%Y-%m-%d %H:%M:%S"
-                    ),
-                    "offset": timeline.Docking(
-                        recording.started_at, offset_seconds=recording.clock_offset_seconds
-                    ).offset_text,
-                },
-            }
-        )
-    docking = recording.docking
-    station = recording.station
-    events.append(
-        {
-            "at": recording.docked_at,
-            "what": _("对接采集"),
-            "who": (docking.user_name if docking and docking.user_name else "")
-            or (recording.officer.name if recording.officer else ""),
-            "detail": _("工作站：%(station)s") % {"station": station.name if station else "—"}
-            + (_("（超过24小时）") if not recording.collected_within_24h else ""),
-        }
-    )
-    for entry in (
-        AuditEntry.objects.filter(object_type="evidence.recording", object_id=str(recording.pk))
-        .order_by("-seq")
-        .only("at", "actor_label", "action", "details")[:CUSTODY_LIMIT]
-    ):
-        detail = ""
-        if entry.action == "evidence.recording.refused":
-            wanted = entry.details.get("wanted", "")
-            detail = _("请求：%(wanted)s") % {
-                "wanted": details_text({"wanted": wanted}).partition(" ")[2] or wanted
-            }
-        elif entry.action == "evidence.recording.play" and entry.details.get("derived"):
-            detail = _("播放的是派生播放副本")
-        elif entry.action == "evidence.recording.download" and entry.details.get("request"):
-            detail = _("调用单 %(number)s") % {"number": entry.details["request"]}
-        events.append(
-            {
-                "at": entry.at,
-                "what": action_label(entry.action, entry.details),
-                "who": actor_text(entry.actor_label),
-                "detail": detail,
-                "seq": entry.seq,
-            }
-        )
-    info = media_of(recording)
-    if info and info.probed_at:
-        events.append(
-            {
-                "at": info.probed_at,
-                "what": _("媒体检测"),
-                "who": _("系统"),
-                "detail": f"{info.get_integrity_display()} {info.integrity_reason}".strip(),
-            }
-        )
-    for check in FixityCheck.objects.filter(stored_object_id=recording.sha256).order_by(
-        "-checked_at"
-    )[:50]:
-        events.append(
-            {
-                "at": check.checked_at,
-                "what": _("固定性校验：一致") if check.ok else _("固定性校验：不一致"),
-                "who": _("系统"),
-                "detail": check.problem,
-            }
-        )
-    events.sort(key=lambda e: (e["at"], e.get("seq", 0)))
-    return events
-
-
 @never_cache
 @login_required
 def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -209,6 +125,9 @@ def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
     info = media_of(recording)
     derivatives = {d.kind: d for d in recording.derivatives.select_related("stored_object")}
     play_derived = _needs_playback_copy(info) and Derivative.Kind.PLAYBACK in derivatives
+    playable = (
+        recording.kind != Recording.Kind.VIDEO or not _needs_playback_copy(info) or play_derived
+    )
     return render(
         request,
         "evidence/recording_detail.html",
@@ -216,14 +135,16 @@ def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rec": recording,
             "media": info,
             "badge": INTEGRITY_BADGE.get(_integrity(info), ""),
+            "processing": detail.processing_state(info),
             "derivatives": list(derivatives.values()),
             "poster": derivatives.get(Derivative.Kind.POSTER)
             or derivatives.get(Derivative.Kind.PREVIEW),
+            "strip": derivatives.get(Derivative.Kind.STRIP),
+            "preview": derivatives.get(Derivative.Kind.PREVIEW),
             "play_derived": play_derived,
-            "playable": recording.kind != Recording.Kind.VIDEO
-            or not _needs_playback_copy(info)
-            or play_derived,
-            "custody": _custody(recording),
+            "playable": playable,
+            "no_play_reason": "" if playable else detail.no_playback_reason(recording, info),
+            "custody": detail.custody(recording, request.user),
             "annotation": _annotation(recording),
             "timeline_day": recording.started_at.astimezone(timeline.SHANGHAI).date().isoformat(),
             **_access_context(request.user, recording),
@@ -262,13 +183,31 @@ def _needs_playback_copy(info: MediaInfo | None) -> bool:
     )
 
 
+def _serve(request: HttpRequest, recording: Recording, **kwargs: Any) -> HttpResponse:
+    """``playback.serve_recording`` with its refusals as pages: a play asking for
+    the whole file is a copy (403, C6.3); bytes missing from the store are 410
+    and raise the fixity alarm (C6.5.4)."""
+    try:
+        return playback.serve_recording(request, recording, **kwargs)
+    except playback.WholeObjectRefused as exc:
+        return render(
+            request,
+            "access/copy_refused.html",
+            {"rec": recording, "message": exc.message},
+            status=403,
+        )
+    except StoredObjectMissing as exc:
+        return missing_page(request, recording, exc)
+
+
 @login_required
 @keeps_session
 def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
-    """The bytes the browser plays: the original, or the derived H.264 copy when
-    the original cannot be played (the original stays downloadable)."""
+    """The bytes the browser plays, by byte ranges only: the original, or the
+    derived H.264 copy when the original cannot be played. A whole copy of the
+    original is a download under an approved 调用单 (C6.3)."""
     recording = _get_recording(request, pk, "play", lean=True)
-    return playback.serve_recording(request, recording)
+    return _serve(request, recording)
 
 
 @login_required
@@ -294,28 +233,37 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
             {"rec": recording, "message": gate.REFUSAL},
             status=403,
         )
-    return playback.serve_recording(
-        request, recording, download=True, extra={"request": grant.number}
-    )
+    return _serve(request, recording, download=True, extra={"request": grant.number})
 
 
 @login_required
 @keeps_session
 def recording_derived(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    """A derived picture (poster, strip, waveform, photo preview) of a visible recording."""
+    """A derived picture (poster, strip, waveform, photo preview) of a visible recording.
+
+    Not audited one by one (C6.5.7 is met by the page): these pictures are shown
+    only on the recording page, whose every view is audited with who and when,
+    and each page view fetches up to three of them; an entry per picture would
+    triple the log without saying anything new. Refusals (out of scope) are
+    audited like any other.
+    """
     recording = _get_recording(request, pk, f"derived:{kind}", lean=True)
     if kind not in PICTURE_KINDS:
         raise Http404(_("没有这种派生文件"))
     derived = recording.derivatives.filter(kind=kind).select_related("stored_object").first()
     if derived is None:
         raise Http404(_("这条记录还没有这种派生文件"))
-    return playback.serve_object(
-        request,
-        sha256=derived.stored_object_id,
-        size=derived.stored_object.size,
-        content_type=derived.content_type,
-        filename=f"{recording}.{kind}",
-    )
+    try:
+        return playback.serve_object(
+            request,
+            sha256=derived.stored_object_id,
+            size=derived.stored_object.size,
+            content_type=derived.content_type,
+            filename=f"{recording}.{kind}",
+            original=False,
+        )
+    except StoredObjectMissing as exc:
+        return missing_page(request, recording, exc)
 
 
 # --- timelines -------------------------------------------------------------------

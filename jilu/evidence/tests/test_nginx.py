@@ -34,6 +34,7 @@ NGINX = "/usr/sbin/nginx"
 SECRET = "test-link-secret-0123456789abcdef"
 DATA = bytes((i * 13 + 5) % 256 for i in range(200_003))
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+RANGE = {"Range": "bytes=0-"}  # what a media element sends
 
 
 def _free_port() -> int:
@@ -112,7 +113,10 @@ def _get(port: int, path: str, *, session: str | None = None, headers: dict | No
 
 
 def _link(port: int, rec, session: str) -> str:
-    response, _ = _get(port, f"/recordings/{rec.pk}/play/", session=session)
+    # As a media element asks: always with a Range (a play is never a whole copy, C6.3).
+    response, _ = _get(
+        port, f"/recordings/{rec.pk}/play/", session=session, headers={"Range": "bytes=0-"}
+    )
     assert response.status == 302, response.status
     location = response.getheader("Location")
     assert location.startswith("/_jilu_media/objects/")
@@ -133,8 +137,8 @@ def test_play_is_authorised_once_then_nginx_serves_exact_ranges(production, rec,
         assert response.getheader("Content-Range") == f"bytes {start}-{end}/{len(DATA)}"
         assert response.getheader("Content-Type") == "video/mp4"
         assert "private" in response.getheader("Cache-Control")
-    response, body = _get(port, link, session=session)
-    assert response.status == 200 and body == DATA
+    response, body = _get(port, link, session=session, headers={"Range": "bytes=0-"})
+    assert response.status == 206 and body == DATA
     # One play, one audit entry, however many ranges followed (C6.5.7).
     plays = AuditEntry.objects.filter(action="evidence.recording.play", object_id=str(rec.pk))
     assert plays.count() == 1
@@ -146,23 +150,44 @@ def test_a_link_is_refused_without_its_session_or_when_changed_or_expired(produc
     session = _session(people["officer"])
     link = _link(port, rec, session)
     # Copied into another browser (no cookie, or someone else's session): refused.
-    assert _get(port, link)[0].status == 403
-    assert _get(port, link, session=_session(people["inspector"]))[0].status == 403
+    assert _get(port, link, headers=RANGE)[0].status == 403
+    assert _get(port, link, session=_session(people["inspector"]), headers=RANGE)[0].status == 403
     # Any change to the path, the expiry or the signature: refused.
     path, query = link.split("?")
     expires = int(query.split("e=")[1].split("&")[0])
     later = link.replace(f"e={expires}", f"e={expires + 3600}")
-    assert _get(port, later, session=session)[0].status == 403
+    assert _get(port, later, session=session, headers=RANGE)[0].status == 403
     other = path[:-10] + ("0" if path[-10] != "0" else "1") + path[-9:] + "?" + query
-    assert _get(port, other, session=session)[0].status == 403
-    assert _get(port, path, session=session)[0].status == 403
+    assert _get(port, other, session=session, headers=RANGE)[0].status == 403
+    assert _get(port, path, session=session, headers=RANGE)[0].status == 403
     # Signed correctly but expired: 410, and the play address issues a fresh link.
     store = rec.sha256
     old = links.signed_link(
         sha256=store, content_type="video/mp4", session_key=session, now=time.time() - 3600
     )
-    assert _get(port, old, session=session)[0].status == 410
-    assert _get(port, _link(port, rec, session), session=session)[0].status == 200
+    assert _get(port, old, session=session, headers=RANGE)[0].status == 410
+    fresh = _link(port, rec, session)
+    assert _get(port, fresh, session=session, headers={"Range": "bytes=0-"})[0].status == 206
+
+
+def test_c6_3_a_link_serves_ranges_only_never_the_whole_file(production, rec, people):
+    """C6.3: a valid link, its session's cookie, but no single byte range (as a script
+    copying the file would ask): nginx refuses, like Django's play address."""
+    port = production
+    session = _session(people["officer"])
+    link = _link(port, rec, session)
+    for headers in ({}, {"Range": "bytes=0-1,5-6"}, {"Range": "items=0-1"}):
+        response, body = _get(port, link, session=session, headers=headers)
+        assert response.status == 403, headers
+        assert DATA[:100] not in body
+    response, body = _get(port, link, session=session, headers={"Range": "bytes=-100"})
+    assert response.status == 206 and body == DATA[-100:]
+    # Django's play address refuses the Range-less request itself, audited.
+    response, _ = _get(port, f"/recordings/{rec.pk}/play/", session=session)
+    assert response.status == 403
+    assert AuditEntry.objects.filter(
+        action="evidence.recording.refused", object_id=str(rec.pk), details__reason="whole_object"
+    ).exists()
 
 
 def test_store_is_never_reachable_directly(production, rec, people):
@@ -170,7 +195,9 @@ def test_store_is_never_reachable_directly(production, rec, people):
     session = _session(people["officer"])
     relative = f"objects/{rec.sha256[:2]}/{rec.sha256[2:4]}/{rec.sha256}"
     assert _get(port, f"/_jilu_store/{relative}", session=session)[0].status == 404
-    assert _get(port, f"/_jilu_media/{relative}.mp4", session=session)[0].status == 403
+    assert (
+        _get(port, f"/_jilu_media/{relative}.mp4", session=session, headers=RANGE)[0].status == 403
+    )
 
 
 def test_out_of_scope_play_is_refused_by_django_and_audited(production, rec, make_person):
