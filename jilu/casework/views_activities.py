@@ -193,7 +193,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visible = queries.visible_recordings(request.user).values("pk")
     annotations = (
         activity.annotations.filter(recording__in=visible)
-        .select_related("recording", "recording__officer")
+        .select_related("recording", "recording__officer", "recording__media")
         .order_by("list_no", "recording__started_at")
     )
     coverage = activity_coverage(activity)

@@ -39,7 +39,7 @@ _may_annotate = queries.may_annotate
 def _get_recording(request: HttpRequest, pk: int, *, change: bool = False) -> Recording:
     recording = (
         queries.visible_recordings(request.user)
-        .select_related("recorder", "officer", "officer__unit", "recorder__unit")
+        .select_related("recorder", "officer", "officer__unit", "recorder__unit", "media")
         .filter(pk=pk)
         .first()
     )

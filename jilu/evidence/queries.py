@@ -3,12 +3,19 @@
 Used by the list page and the API alike. Every result set starts from
 ``Recording.objects.restrict(user, "view")``; filters only narrow it.
 Dates are Asia/Shanghai calendar days on the corrected start (C3.2).
+
+Any date is accepted here, even one whose day boundary cannot be written as
+a datetime (0001-01-01 in Shanghai starts in year 0 UTC; 9999-12-31 ends in
+year 10000): such a bound lies beyond every datetime, so dropping it is exact
+("from 0001-01-01" and "until 9999-12-31" narrow nothing). Refusing dates
+outside a sensible range, with a message, is the form's and the API's job;
+this layer never raises for a date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -21,8 +28,10 @@ from django.utils.functional import cached_property
 from jilu.devices.models import Recorder
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.rows import lean
-from jilu.evidence.timeline import day_bounds
-from jilu.org.models import Unit
+from jilu.evidence.timeline import SHANGHAI
+from jilu.org.access import is_inspector
+from jilu.org.models import Person, Unit
+from jilu.org.roles import UNIT_READERS
 
 # C5.2: recordings are linked/annotated within 48 hours of collection.
 ANNOTATION_DEADLINE = timedelta(hours=48)
@@ -96,6 +105,46 @@ def base_queryset(user: Any) -> QuerySet:
     )
 
 
+def _day_start(day: date) -> datetime | None:
+    """00:00 of ``day`` in Shanghai as UTC; None when that is before every datetime."""
+    try:
+        return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _day_end(day: date) -> datetime | None:
+    """24:00 of ``day`` in Shanghai as UTC; None when that is after every datetime."""
+    if day == date.max:
+        return None
+    return _day_start(day + timedelta(days=1))
+
+
+def _match_word(word: str) -> Q:
+    """One keyword: file name, recorder serial, the officer (name, 警号, 执法证号)
+    and, with casework, the annotation and its activity.
+
+    Officers and recorders are matched by ``column IN (subquery)`` on their small
+    tables, answered once per query, never by joining them into the scan.
+    """
+    people = Person.objects.filter(
+        Q(name__icontains=word) | Q(user_no__iexact=word) | Q(cert_no__iexact=word)
+    ).values("pk")
+    recorders = Recorder.objects.filter(serial__iexact=word).values("pk")
+    match = (
+        Q(original_name__icontains=word) | Q(recorder_id__in=recorders) | Q(officer_id__in=people)
+    )
+    if has_annotations():
+        match |= (
+            Q(annotation__standard_name__icontains=word)
+            | Q(annotation__note__icontains=word)
+            | Q(annotation__activity__party__name__icontains=word)
+            | Q(annotation__activity__address__icontains=word)
+            | Q(annotation__activity__place_name__icontains=word)
+        )
+    return match
+
+
 def filter_recordings(qs: QuerySet, f: RecordingFilters, *, now=None) -> QuerySet:
     if f.unit is not None:
         # The unit tree is small: resolve the subtree to ids once, so the big
@@ -111,9 +160,13 @@ def filter_recordings(qs: QuerySet, f: RecordingFilters, *, now=None) -> QuerySe
         serial = Recorder.objects.filter(serial=f.serial.strip().upper()).values("pk")[:1]
         qs = qs.filter(recorder_id=Subquery(serial))
     if f.date_from:
-        qs = qs.filter(started_at__gte=day_bounds(f.date_from)[0])
+        since = _day_start(f.date_from)
+        if since is not None:  # None: before every datetime, nothing to narrow
+            qs = qs.filter(started_at__gte=since)
     if f.date_to:
-        qs = qs.filter(started_at__lt=day_bounds(f.date_to)[1])
+        until = _day_end(f.date_to)
+        if until is not None:  # None: after every datetime
+            qs = qs.filter(started_at__lt=until)
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.integrity:
@@ -136,21 +189,57 @@ def filter_recordings(qs: QuerySet, f: RecordingFilters, *, now=None) -> QuerySe
     if f.q:
         words = f.q.split()[:5]
         for word in words:
-            match = Q(original_name__icontains=word) | Q(recorder__serial__iexact=word)
-            if has_annotations():
-                match |= (
-                    Q(annotation__standard_name__icontains=word)
-                    | Q(annotation__note__icontains=word)
-                    | Q(annotation__activity__party__name__icontains=word)
-                    | Q(annotation__activity__address__icontains=word)
-                    | Q(annotation__activity__place_name__icontains=word)
-                )
-            qs = qs.filter(match)
+            qs = qs.filter(_match_word(word))
     return qs.order_by("-started_at", "-pk")
 
 
 def find_recordings(user: Any, f: RecordingFilters) -> QuerySet:
     return filter_recordings(base_queryset(user), f)
+
+
+def _reads_everything(user: Any) -> bool:
+    return bool(user.is_superuser or is_inspector(user))
+
+
+def units_in_scope(user: Any) -> QuerySet:
+    """The units a person may filter the list by: their own subtree (everything
+    for inspectors); another unit would only ever list nothing."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Unit.objects.none()
+    if _reads_everything(user):
+        return Unit.objects.all()
+    if not user.unit_id:
+        return Unit.objects.none()
+    return Unit.objects.filter(path__startswith=user.unit.path)
+
+
+def officers_in_scope(user: Any) -> QuerySet:
+    """The people whose recordings ``user`` may see, by the rule of
+    ``Recording.access_q``: themself, the officers of recordings tied to
+    activities they took part in, and for unit readers the people of their
+    subtree and the holders of its recorders (inspectors: everyone).
+
+    Built from the small tables (people, holdings, annotations), never by
+    collecting officers from the recordings table itself.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Person.objects.none()
+    if _reads_everything(user):
+        return Person.objects.all()
+    q = Q(pk=user.pk)
+    if has_annotations():
+        from jilu.casework.models import Activity, Annotation
+
+        activities = Activity.officers.through.objects.filter(person_id=user.pk)
+        tied = Annotation.objects.filter(activity_id__in=activities.values("activity_id"))
+        q |= Q(pk__in=tied.values("recording__officer_id"))
+    if user.has_role(*UNIT_READERS) and user.unit_id:
+        from jilu.devices.models import Holding
+
+        units = Unit.objects.filter(path__startswith=user.unit.path).values("pk")
+        holders = Holding.objects.filter(recorder__unit_id__in=units).values("person_id")
+        q |= Q(unit_id__in=units) | Q(pk__in=holders)
+    return Person.objects.filter(q)
 
 
 class CappedPaginator(Paginator):

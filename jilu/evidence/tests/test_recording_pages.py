@@ -115,7 +115,9 @@ def test_filters(client, people, recs, tree):
 @pytest.mark.django_db
 def test_filters_never_widen_the_scope(client, people, recs, tree):
     client.force_login(people["officer"])
-    assert _listed(client, unit=tree["squad3"].pk) == set()
+    # A unit outside the scope is not offered: refused with a message, and the
+    # list stays the officer's own (see test_list_filters.py).
+    assert _listed(client, unit=tree["squad3"].pk) == _names(recs, "own", "own_late")
     assert _listed(client, q="B000003") == set()
 
 
