@@ -160,7 +160,7 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
             )
             | Q(annotation__activity=activity)
         )
-        .select_related("media", "officer", "recorder")
+        .select_related("media", "officer", "recorder", "annotation")
         .order_by("started_at", "pk")
         .distinct()
     )

@@ -15,9 +15,8 @@ from django.utils.translation import gettext as _
 
 from jilu.casework.unit_day import build_unit_day
 from jilu.casework.views_annotation import SQUAD_QUEUE_READERS
+from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
 from jilu.org.home import scope_units
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _today() -> date:

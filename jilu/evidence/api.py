@@ -22,14 +22,12 @@ from jilu.evidence import playback
 from jilu.evidence.missing import StoredObjectMissing, raise_alarm
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
+from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
 from jilu.org.models import Unit
 
 router = Router(tags=["recordings"])
 
 MAX_LIMIT = 200
-# Dates a recording can have (as the timeline pages): recorders did not exist
-# before 2000, and the day bounds must stay valid dates.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class RecordingOut(Schema):

@@ -11,7 +11,7 @@ it scales to a phone screen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The days anything in Jilu can be about: recorders did not exist before 2000, and
+# pages link to the previous and next day, which must still be valid dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 # Files whose end and the next file's start are this close are one recording
 # split by the recorder (segment roll-over takes well under a second).
@@ -37,10 +40,22 @@ class Segment:
     label: str = ""
     kind: str = "video"
     url: str = ""
+    integrity: str = ""  # complete / incomplete / unparseable / pending ("" not known)
 
     @property
     def shown_end(self) -> datetime:
         return self.end or self.start
+
+
+@dataclass(frozen=True)
+class ActivitySpan:
+    """An enforcement activity the officer took part in, drawn under the recordings
+    so that a span without recording stands out (C2.1, C4.3)."""
+
+    start: datetime
+    end: datetime | None  # None: still open
+    label: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -105,6 +120,7 @@ class Day:
     gaps: list[Gap]
     dockings: list[Docking]
     recorded_seconds: float = 0.0
+    activities: list[ActivitySpan] = field(default_factory=list)
 
     @property
     def gap_seconds(self) -> float:
@@ -172,21 +188,35 @@ def find_gaps(
     return gaps
 
 
-def build_day(day: date, segments: list[Segment], dockings: list[Docking]) -> Day:
-    """Runs, gaps and dockings of ``day`` (Asia/Shanghai), clipped to the day."""
+def build_day(
+    day: date,
+    segments: list[Segment],
+    dockings: list[Docking],
+    activities: list[ActivitySpan] | tuple[ActivitySpan, ...] = (),
+    *,
+    now: datetime | None = None,
+) -> Day:
+    """Runs, gaps, dockings and activities of ``day`` (Asia/Shanghai), clipped to the day."""
     lo, hi = day_bounds(day)
     clipped = []
     for seg in segments:
         if seg.shown_end < lo or seg.start >= hi:
             continue
         end = min(seg.end, hi) if seg.end else None
-        clipped.append(
-            Segment(seg.recording_id, max(seg.start, lo), end, seg.label, seg.kind, seg.url)
-        )
+        clipped.append(replace(seg, start=max(seg.start, lo), end=end))
     runs = join_runs(clipped)
     gaps = find_gaps(runs)
     docks = sorted((d for d in dockings if lo <= d.at < hi), key=lambda d: d.at)
+    now = now or datetime.now(UTC)
+    acts = []
+    for act in activities:
+        end = min(act.end or now, hi)
+        if end <= lo or act.start >= hi:
+            continue
+        acts.append(replace(act, start=max(act.start, lo), end=end))
+    acts.sort(key=lambda a: a.start)
     moments = [r.start for r in runs] + [r.end for r in runs] + [d.at for d in docks]
+    moments += [a.start for a in acts] + [a.end for a in acts if a.end]
     if moments:
         # Whole hours around what happened, at least four hours wide.
         first = min(moments).astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
@@ -205,7 +235,7 @@ def build_day(day: date, segments: list[Segment], dockings: list[Docking]) -> Da
     recorded = covered_seconds(
         [(s.start, s.end) for r in runs for s in r.segments if s.end is not None], lo, hi
     )
-    return Day(day, window_start, window_end, runs, gaps, docks, recorded)
+    return Day(day, window_start, window_end, runs, gaps, docks, recorded, acts)
 
 
 # --- drawing ----------------------------------------------------------------
@@ -216,6 +246,43 @@ RIGHT = 20
 AXIS_Y = 150
 BAR_Y = 70
 BAR_H = 50
+ACT_Y = BAR_Y + BAR_H + 4  # the activity band, between the bar and the axis
+ACT_H = 20
+# Segment fill by integrity (C6.5.3, C6.5.4): a damaged file is never drawn as sound.
+FILL = {
+    "complete": "#2e7d32",
+    "incomplete": "#ef6c00",
+    "unparseable": "#6d4c41",
+    "pending": "#f9a825",
+    "": "#2e7d32",
+}
+
+
+def text_width(text: str, font: int) -> float:
+    """Roughly how wide ``text`` is drawn: a Chinese character is about a square,
+    Latin letters and digits a little over half of one."""
+    return sum(font * (1.0 if ord(ch) > 0x2E80 else 0.6) for ch in text)
+
+
+def _place_labels(
+    items: list[tuple[float, str]], rows: int, font: int
+) -> list[tuple[float, str, int] | None]:
+    """For each (centre x, text): (x, text, row) in the first row where it does not
+    overlap the previous label, or None when no row has room (the tooltip and the
+    table below still carry it)."""
+    ends = [float("-inf")] * rows
+    placed: list[tuple[float, str, int] | None] = []
+    for x, text in items:
+        half = text_width(text, font) / 2 + 6
+        x = min(max(x, LEFT + half), WIDTH - RIGHT - half)
+        for row in range(rows):
+            if x - half > ends[row]:
+                ends[row] = x + half
+                placed.append((x, text, row))
+                break
+        else:
+            placed.append(None)
+    return placed
 
 
 def _x(day: Day, at: datetime) -> float:
@@ -260,14 +327,35 @@ def render_svg(day: Day, *, title: str = "") -> str:
     step = timedelta(hours=1 if hours <= 12 else 2)
     while tick <= day.window_end:
         x = _x(day, tick)
+        # The first and last hour labels are anchored inside the picture, not cut off.
+        anchor = "start" if x < LEFT + 30 else "end" if x > WIDTH - RIGHT - 30 else "middle"
         add(f'<line x1="{x}" y1="{AXIS_Y}" x2="{x}" y2="{AXIS_Y + 10}" stroke="#555"/>')
         add(
-            f'<text x="{x}" y="{AXIS_Y + 34}" font-size="22" text-anchor="middle"'
+            f'<text x="{x}" y="{AXIS_Y + 34}" font-size="22" text-anchor="{anchor}"'
             f' fill="#333">{tick.astimezone(SHANGHAI).strftime("%H:%M")}</text>'
         )
         tick += step
-    # Gaps first, so recordings draw over their edges.
-    for i, gap in enumerate(day.gaps):
+    # Activities (C2.1): a band under the recordings, so time without recording
+    # during an activity shows as band with no bar above it.
+    for act in day.activities:
+        x1, x2 = _x(day, act.start), _x(day, act.end or act.start)
+        shape = (
+            f'<rect x="{x1}" y="{ACT_Y}" width="{max(3.0, round(x2 - x1, 1))}" height="{ACT_H}"'
+            ' fill="#e3ecfa" stroke="#1565c0" stroke-width="1.5" rx="3"/>'
+        )
+        until = _hms(act.end) if act.end else ""
+        tip = f"<title>{escape(act.label)} {_hms(act.start)}–{until}</title>"
+        inner = f"{tip}{shape}"
+        if act.url:
+            inner = f'<a href="{escape(act.url)}">{inner}</a>'
+        add(f'<g class="activity">{inner}</g>')
+    # Gaps first, so recordings draw over their edges; labels only where they fit.
+    labels = _place_labels(
+        [((_x(day, g.start) + _x(day, g.end)) / 2, f"{g.label} {g.length_text}") for g in day.gaps],
+        rows=2,
+        font=20,
+    )
+    for gap, label in zip(day.gaps, labels, strict=True):
         x1, x2 = _x(day, gap.start), _x(day, gap.end)
         w = max(2.0, round(x2 - x1, 1))
         add(
@@ -276,11 +364,13 @@ def render_svg(day: Day, *, title: str = "") -> str:
             f'<rect x="{x1}" y="{BAR_Y}" width="{w}" height="{BAR_H}" fill="url(#tl-hatch)"'
             ' stroke="#c62828"/>'
         )
-        label_y = BAR_Y - 12 - (i % 2) * 26
-        add(
-            f'<text x="{round((x1 + x2) / 2, 1)}" y="{label_y}" font-size="20"'
-            f' text-anchor="middle" fill="#c62828">{gap.label} {gap.length_text}</text></g>'
-        )
+        if label is not None:
+            x, text, row = label
+            add(
+                f'<text x="{round(x, 1)}" y="{BAR_Y - 12 - row * 26}" font-size="20"'
+                f' text-anchor="middle" fill="#c62828">{escape(text)}</text>'
+            )
+        add("</g>")
     for run in day.runs:
         x1, x2 = _x(day, run.start), _x(day, run.end)
         add(f'<g class="run" data-start="{_hms(run.start)}" data-end="{_hms(run.end)}">')
@@ -295,10 +385,11 @@ def render_svg(day: Day, *, title: str = "") -> str:
                 if seg.end
                 else _("%(start)s起") % {"start": _hms(seg.start)}
             )
+            fill = FILL.get(seg.integrity, FILL[""]) if seg.end else FILL["pending"]
             shape = (
-                f'<rect class="segment" x="{sx1}" y="{BAR_Y}" width="{max(3.0, round(sx2 - sx1, 1))}"'
-                f' height="{BAR_H}" fill="{"#2e7d32" if seg.end else "#f9a825"}"'
-                ' fill-opacity="0.001" stroke="#1b5e20" stroke-width="1"/>'
+                f'<rect class="segment integrity-{seg.integrity or "unknown"}" x="{sx1}"'
+                f' y="{BAR_Y}" width="{max(3.0, round(sx2 - sx1, 1))}" height="{BAR_H}"'
+                f' fill="{fill}" stroke="#1b5e20" stroke-width="1"/>'
             )
             tip = f"<title>{escape(seg.label)} {span}</title>"
             if seg.url:

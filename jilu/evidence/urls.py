@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jilu.evidence import views
+from jilu.evidence import views, views_timeline
 
 app_name = "evidence"
 urlpatterns = [
@@ -9,10 +9,14 @@ urlpatterns = [
     path("<int:pk>/play/", views.recording_play, name="recording_play"),
     path("<int:pk>/download/", views.recording_download, name="recording_download"),
     path("<int:pk>/derived/<str:kind>/", views.recording_derived, name="recording_derived"),
-    path("timeline/officer/<int:pk>/<str:day>/", views.timeline_officer, name="timeline_officer"),
+    path(
+        "timeline/officer/<int:pk>/<str:day>/",
+        views_timeline.timeline_officer,
+        name="timeline_officer",
+    ),
     path(
         "timeline/recorder/<str:serial>/<str:day>/",
-        views.timeline_recorder,
+        views_timeline.timeline_recorder,
         name="timeline_recorder",
     ),
     path("fixity/alarms/", views.alarm_list, name="alarm_list"),

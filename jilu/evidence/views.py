@@ -7,22 +7,17 @@ audit log, as is every view, play and download (C6.3, C6.5.7).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from jilu.devices.models import Recorder
 from jilu.evidence import detail, fixity, playback, timeline
 from jilu.evidence.forms import AcknowledgeForm, RecordingFilterForm
 from jilu.evidence.missing import StoredObjectMissing, missing_page
@@ -34,10 +29,7 @@ from jilu.evidence.queries import (
     filter_recordings,
     media_of,
 )
-from jilu.ingest.models import DockingSession
 from jilu.middleware import keeps_session
-from jilu.org.models import Person
-from jilu.org.roles import UNIT_READERS, Role
 
 PAGE_SIZE = 50
 PICTURE_KINDS = {
@@ -147,6 +139,10 @@ def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custody": detail.custody(recording, request.user),
             "annotation": _annotation(recording),
             "timeline_day": recording.started_at.astimezone(timeline.SHANGHAI).date().isoformat(),
+            # C3.2: said the same way as on the timeline and in the custody chain.
+            "offset_text": timeline.Docking(
+                recording.started_at, offset_seconds=recording.clock_offset_seconds
+            ).offset_text,
             **_access_context(request.user, recording),
         },
     )
@@ -264,169 +260,6 @@ def recording_derived(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         )
     except StoredObjectMissing as exc:
         return missing_page(request, recording, exc)
-
-
-# --- timelines -------------------------------------------------------------------
-
-
-# Days a timeline can show: recorders did not exist before 2000, and the page
-# links to the previous and next day, which must still be valid dates.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-
-
-def _parse_day(value: str) -> date:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Http404(_("日期格式应为 YYYY-MM-DD")) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise Http404(_("日期超出范围（2000-01-01 至 2099-12-31）"))
-    return day
-
-
-def _segments(recordings) -> list[timeline.Segment]:
-    return [
-        timeline.Segment(
-            recording_id=r.pk,
-            start=r.started_at,
-            end=r.ended_at,
-            label=str(r),
-            kind=r.kind,
-            url=reverse("evidence:recording_detail", args=[r.pk]),
-        )
-        for r in recordings
-    ]
-
-
-def _dockings(qs) -> list[timeline.Docking]:
-    return [
-        timeline.Docking(
-            at=d.started_at,
-            station=d.station.name if d.station_id else "",
-            offset_seconds=d.clock_offset_seconds,
-        )
-        for d in qs.select_related("station")
-    ]
-
-
-def _day_recordings(request: HttpRequest, day: date, **lookup: Any):
-    lo, hi = timeline.day_bounds(day)
-    return list(
-        Recording.objects.restrict(request.user, "view")
-        .filter(**lookup)
-        # A recording that began the evening before may reach into this day.
-        .filter(started_at__lt=hi, started_at__gte=lo - timedelta(hours=12))
-        .filter(Q(ended_at__isnull=True, started_at__gte=lo) | Q(ended_at__gte=lo))
-        .select_related("recorder")
-        .order_by("started_at")
-    )
-
-
-def _render_day(
-    request: HttpRequest,
-    *,
-    day: date,
-    title: str,
-    recordings,
-    dockings,
-    url_name: str,
-    key: Any,
-    extra: dict[str, Any] | None = None,
-    gap_link: Any = None,
-) -> HttpResponse:
-    """The timeline page; ``gap_link(gap)`` is an address offered beside a gap ("" for none)."""
-    built = timeline.build_day(day, _segments(recordings), dockings)
-    return render(
-        request,
-        "evidence/timeline.html",
-        {
-            **(extra or {}),
-            "gap_rows": [(g, gap_link(g) if gap_link else "") for g in built.gaps],
-            "title": title,
-            "day": built,
-            "svg": timeline.render_svg(built, title=title),
-            "recordings": recordings,
-            "prev_url": reverse(url_name, args=[key, (day - timedelta(days=1)).isoformat()]),
-            "next_url": reverse(url_name, args=[key, (day + timedelta(days=1)).isoformat()]),
-            "recorded_text": timeline.duration_text(built.recorded_seconds),
-            "gap_text": timeline.duration_text(built.gap_seconds),
-        },
-    )
-
-
-def _may_see_person(user: Any, person: Person) -> bool:
-    if user.pk == person.pk:
-        return True
-    if not (user.is_superuser or user.has_role(Role.INSPECTOR, *UNIT_READERS)):
-        return False
-    return Person.objects.restrict(user, "view").filter(pk=person.pk).exists()
-
-
-@login_required
-def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
-    """An officer's day (C4.3, C2.1): recordings, gaps, dockings and clock offsets (C3.2),
-    with the day's duty-log notes of periods that could not be recorded (C6.2)."""
-    from jilu.dutylog import views as dutylog_views
-    from jilu.dutylog.models import UnrecordedNote
-
-    the_day = _parse_day(day)
-    officer = Person.objects.filter(pk=pk).select_related("unit").first()
-    if officer is None or not _may_see_person(request.user, officer):
-        raise Http404(_("没有这名人员，或其不在你的权限范围内"))
-    recordings = _day_recordings(request, the_day, officer=officer)
-    lo, hi = timeline.day_bounds(the_day)
-    serials = {r.recorder_id for r in recordings}
-    docks = DockingSession.objects.filter(started_at__gte=lo, started_at__lt=hi).filter(
-        Q(holder=officer) | Q(recorder_id__in=serials)
-    )
-
-    # C6.2: the day's duty-log notes (those this viewer may see), and for the
-    # officer themself a link from each unrecorded period to a prefilled note.
-    notes = [
-        dutylog_views.label(n)
-        for n in UnrecordedNote.objects.restrict(request.user, "view")
-        .filter(officer=officer, start__lt=hi, end__gt=lo)
-        .order_by("start", "pk")
-    ]
-    own = request.user.pk == officer.pk
-    now = timezone.now()
-
-    def note_link(gap: Any) -> str:
-        end = min(gap.end, now)
-        return dutylog_views.new_note_url(gap.start, end) if gap.start < end else ""
-
-    return _render_day(
-        request,
-        day=the_day,
-        title=_("%(name)s 的 %(day)s") % {"name": officer.name, "day": the_day.isoformat()},
-        recordings=recordings,
-        dockings=_dockings(docks),
-        url_name="evidence:timeline_officer",
-        key=officer.pk,
-        extra={"dutylog_notes": notes, "dutylog_own": own},
-        gap_link=note_link if own else None,
-    )
-
-
-@login_required
-def timeline_recorder(request: HttpRequest, serial: str, day: str) -> HttpResponse:
-    the_day = _parse_day(day)
-    recorder = Recorder.objects.restrict(request.user, "view").filter(serial=serial.upper()).first()
-    if recorder is None:
-        raise Http404(_("没有这台记录仪，或它不在你的管辖范围内"))
-    recordings = _day_recordings(request, the_day, recorder=recorder)
-    lo, hi = timeline.day_bounds(the_day)
-    docks = DockingSession.objects.filter(recorder=recorder, started_at__gte=lo, started_at__lt=hi)
-    return _render_day(
-        request,
-        day=the_day,
-        title=_("记录仪 %(serial)s 的 %(day)s")
-        % {"serial": recorder.serial, "day": the_day.isoformat()},
-        recordings=recordings,
-        dockings=_dockings(docks),
-        url_name="evidence:timeline_recorder",
-        key=recorder.serial,
-    )
 
 
 # --- fixity alarms ------------------------------------------------------------------

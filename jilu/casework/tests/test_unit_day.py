@@ -132,3 +132,21 @@ def test_query_count_does_not_grow_with_officers(
 
     with django_assert_max_num_queries(20):
         build_unit_day(people["squad_leader"], tree["squad1"], date(2026, 11, 26))
+
+
+def test_coverage_costs_no_query_per_recording(people, make_activity, make_recording):
+    """An activity's coverage reads its recordings with their annotations at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jilu.casework.coverage import activity_coverage
+
+    act = make_activity(start=T0, minutes=120)
+    make_recording("officer", start=T0, minutes=10)
+    with CaptureQueriesContext(connection) as few:
+        activity_coverage(act)
+    for n in range(6):
+        make_recording("officer", start=T0 + timedelta(minutes=15 * (n + 1)), minutes=10)
+    with CaptureQueriesContext(connection) as many:
+        activity_coverage(act)
+    assert len(many.captured_queries) == len(few.captured_queries)

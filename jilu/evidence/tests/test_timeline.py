@@ -149,3 +149,91 @@ def test_timelines_outside_scope_are_404(client, day_of_officer, people):
     assert client.get(bad).status_code == 404
     client.logout()
     assert client.get(officer_url).status_code == 302
+
+
+def test_damaged_files_are_not_drawn_as_sound_recordings():
+    """C6.5.3, C6.5.4: a truncated or unreadable file is coloured as such on the axis."""
+    ok = timeline.Segment(1, NINE, NINE + timedelta(minutes=10), "a", integrity="complete")
+    cut = timeline.Segment(
+        2, NINE + timedelta(minutes=10), NINE + timedelta(minutes=20), "b", integrity="incomplete"
+    )
+    svg = timeline.render_svg(timeline.build_day(DAY, [ok, cut], []))
+    assert 'class="segment integrity-complete"' in svg
+    assert 'class="segment integrity-incomplete"' in svg and timeline.FILL["incomplete"] in svg
+
+
+def test_gap_labels_never_overlap_and_end_hours_stay_inside():
+    """Many short breaks: each label that is drawn has room; the rest are left to
+    the tooltip and the table. The first and last hours are not cut off."""
+    segments = [seg(n, n * 6, n * 6 + 5) for n in range(12)]  # a 1-minute break every 6
+    day = timeline.build_day(DAY, segments, [])
+    assert len(day.gaps) == 11
+    placed = timeline._place_labels(
+        [((timeline._x(day, g.start) + timeline._x(day, g.end)) / 2, g.label) for g in day.gaps],
+        rows=2,
+        font=20,
+    )
+    for row in (0, 1):
+        spans = sorted(
+            (x - timeline.text_width(t, 20) / 2, x + timeline.text_width(t, 20) / 2)
+            for x, t, r in filter(None, placed)
+            if r == row
+        )
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert None in placed  # not all of them fit, and that is said in the table
+    svg = timeline.render_svg(day)
+    assert 'text-anchor="start" fill="#333">09:00' in svg
+    assert 'text-anchor="end" fill="#333">13:00' in svg
+
+
+@pytest.mark.django_db
+def test_officer_day_draws_activities_and_lists_next_day_docking(
+    client, day_of_officer, people, tree
+):
+    """C2.1: the officer's activities lie under the recordings; C3.2: the docking the
+    next morning that took in the day's footage is listed with its offset."""
+    from jilu.casework.actions import create_activity, create_party
+    from jilu.devices.actions import create_workstation
+    from jilu.evidence.models import Recording
+    from jilu.ingest.docking import open_docking
+    from jilu.ingest.models import DockingSession
+
+    officer, recorder, recs = day_of_officer
+    party = create_party(actor="system:test", unit=tree["squad1"], kind="person", name="张三")
+    act = create_activity(
+        actor="system:test",
+        officers=[officer, people["officer_b"]],
+        kind="S1",
+        category="inspection",
+        unit=tree["squad1"],
+        party=party,
+        place_name="某某餐厅",
+        planned_start=NINE + timedelta(minutes=30),
+        planned_end=NINE + timedelta(minutes=70),
+    )
+    station, _token = create_workstation(actor="system:test", unit=tree["squad1"], name="一号站")
+    dock = open_docking(
+        actor="system:test", station=station, serial=recorder.serial, clock_offset_seconds=42.0
+    )
+    DockingSession.objects.filter(pk=dock.pk).update(started_at=NINE + timedelta(days=1))
+    Recording.objects.filter(pk__in=[r.pk for r in recs]).update(docking=dock)
+    client.force_login(people["squad_leader"])
+    html = client.get(
+        reverse("evidence:timeline_officer", args=[officer.pk, DAY.isoformat()])
+    ).content.decode()
+    assert html.count('class="activity"') == 1
+    assert reverse("casework:activity_detail", args=[act.pk]) in html
+    assert 'id="day-activities"' in html and "某某餐厅" in html
+    assert "11-21 09:00:00" in html and "时钟快42秒" in html
+
+
+@pytest.mark.django_db
+def test_recording_page_says_the_offset_as_the_timeline_does(client, day_of_officer, people):
+    """C3.2: one way of saying the clock offset everywhere."""
+    from jilu.evidence.models import Recording
+
+    officer, recorder, recs = day_of_officer
+    Recording.objects.filter(pk=recs[0].pk).update(clock_offset_seconds=-27.6)
+    client.force_login(people["officer"])
+    html = client.get(reverse("evidence:recording_detail", args=[recs[0].pk])).content.decode()
+    assert 'id="clock-offset">时钟慢28秒' in html
