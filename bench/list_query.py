@@ -98,6 +98,8 @@ def main() -> int:
     month_ago = today - timedelta(days=30)
     lo, hi = day_bounds(month_ago)[0], day_bounds(today)[1]
     dt = connection.ops.adapt_datetimefield_value
+    keyword = Person.objects.filter(frontline=True).order_by("pk")[500].name
+    like = f"%{keyword}%"
 
     select = """
         SELECT r.*, p.id, p.name, p.user_no, d.id, d.serial, m.integrity, m.integrity_reason
@@ -142,6 +144,24 @@ def main() -> int:
             RecordingFilters(kind="video", late=True),
             scope_leader + " AND r.kind = %s AND r.collected_within_24h = %s",
             [leader.unit.path + "%", leader.unit.path + "%", leader.pk, leader.pk, "video", False],
+            "",
+        ),
+        (
+            "inspector, keyword (an officer's name)",
+            inspector,
+            RecordingFilters(q=keyword),
+            # What a keyword matches, as one set: the file name, the officer, the
+            # recorder, and the annotation with its activity and party.
+            "r.id IN (SELECT id FROM evidence_recording WHERE original_name LIKE %s "
+            "UNION ALL SELECT id FROM evidence_recording WHERE officer_id IN "
+            "(SELECT id FROM org_person WHERE name LIKE %s OR user_no = %s OR cert_no = %s) "
+            "UNION ALL SELECT id FROM evidence_recording WHERE recorder_id IN "
+            "(SELECT id FROM devices_recorder WHERE serial = %s) "
+            "UNION ALL SELECT recording_id FROM casework_annotation WHERE standard_name LIKE %s "
+            "OR note LIKE %s OR activity_id IN (SELECT id FROM casework_activity WHERE "
+            "address LIKE %s OR place_name LIKE %s OR party_id IN "
+            "(SELECT id FROM casework_party WHERE name LIKE %s)))",
+            [like, like, keyword, keyword, keyword, like, like, like, like, like],
             "",
         ),
         (

@@ -28,6 +28,7 @@ from jilu.evidence.queries import (
     base_queryset,
     filter_recordings,
     media_of,
+    reads_everything,
 )
 from jilu.middleware import keeps_session
 
@@ -81,7 +82,9 @@ def _get_recording(request: HttpRequest, pk: int, wanted: str, *, lean: bool = F
 @login_required
 def recording_list(request: HttpRequest) -> HttpResponse:
     form = RecordingFilterForm(request.GET or None, user=request.user)
-    qs = filter_recordings(base_queryset(request.user), form.filters())
+    qs = filter_recordings(
+        base_queryset(request.user), form.filters(), wide=reads_everything(request.user)
+    )
     paginator = CappedPaginator(qs, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     rows = []
