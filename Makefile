@@ -60,6 +60,8 @@ run: install
 	  $(BIN)/jilu worker & \
 	  $(BIN)/gunicorn jilu.wsgi --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
 	    --timeout 300 --access-logfile - & \
+	  ( $(BIN)/jilu seed-demo-footage --server http://127.0.0.1:$(PORT) \
+	    || echo "demo footage not ingested: the pages show no recordings until a recorder is docked" ) & \
 	  wait
 
 test: install node-deps

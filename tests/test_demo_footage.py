@@ -1,0 +1,54 @@
+"""``jilu seed-demo-footage``: the demo's first squad has yesterday's footage,
+ingested through the station like real footage, and activities arranged so that
+the unit day shows a break, an unrecorded part, an activity without any
+recording and its duty-log note (C2.1, C4.3, C6.2, C3.2)."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, settings, tmp_path):
+    from jilu.casework.models import Activity
+    from jilu.dutylog.models import UnrecordedNote
+    from jilu.evidence.models import Recording
+    from jilu.evidence.tests.conftest import use_store
+    from jilu.org.models import Person
+
+    use_store(settings, tmp_path, "file")
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo_footage", "--server", live_server.url, stdout=out)
+    assert "ready" in out.getvalue()
+    recordings = Recording.objects.all()
+    assert {r.recorder.serial for r in recordings} == {"A000102", "A000103", "A000104"}
+    assert recordings.filter(kind="photo").count() == 3
+    assert recordings.filter(kind="audio").count() == 1
+    wang = recordings.filter(recorder__serial="A000102", kind="video").first()
+    assert abs(wang.clock_offset_seconds - 28) < 5  # the fast clock was measured (C3.2)
+    assert Activity.objects.count() == 3 and UnrecordedNote.objects.count() == 1
+
+    # Processed by a worker as under `make run`.
+    call_command("db_worker", "--batch", "--interval", "0", stdout=io.StringIO())
+
+    leader = Client()
+    leader.force_login(Person.objects.get(username="squad1"))
+    day = (timezone.localtime(timezone.now()).date() - timedelta(days=1)).isoformat()
+    html = leader.get(reverse("casework:unit_day"), {"day": day}).content.decode()
+    assert "bar rec-complete" in html
+    assert "bar gap-unexplained" in html and "bar gap-pending" in html
+    assert "人需要核查" in html
+
+    # A second run adds nothing.
+    again = io.StringIO()
+    call_command("seed_demo_footage", "--server", live_server.url, stdout=again)
+    assert "already present" in again.getvalue()
+    assert Recording.objects.count() == recordings.count()
