@@ -10,7 +10,7 @@ object is re-read once a period, not once a run, and a backlog is worked off.
 
 A problem already raised and not yet acknowledged is not raised again: each
 check is recorded, the open alarm stands. Alarms are shown to administrators
-and inspectors; acknowledging one (with a note) is audited and leaves the
+and inspectors; an administrator acknowledging one (with a note) is audited and leaves the
 alarm on record; a problem still found after that raises a new alarm.
 """
 
@@ -185,6 +185,14 @@ def alarmed_objects():
     return open_alarms().values("stored_object")
 
 
+def may_acknowledge_alarms(user: Any) -> bool:
+    """Administrators act on alarms; inspectors see them and change nothing (C6.4)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_superuser or user.has_role(Role.ADMIN))
+    )
+
+
 def may_read_alarms(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
@@ -193,15 +201,15 @@ def may_read_alarms(user: Any) -> bool:
 
 
 def acknowledge_alarm(*, actor: Any, alarm: FixityAlarm, note: str) -> FixityAlarm:
-    """An administrator or inspector notes they have seen the alarm and what is done.
+    """An administrator notes they have seen the alarm and what is done.
 
     The alarm stays on record; acknowledging twice is refused.
     """
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请写明处理情况（例如已报告、已从备份恢复）")})
-    if not may_read_alarms(actor):
-        raise ValidationError(_("只有系统管理员和督察可以确认固定性告警"))
+    if not may_acknowledge_alarms(actor):
+        raise ValidationError(_("只有系统管理员可以确认固定性告警；督察可以查看"))
     with transaction.atomic():
         alarm = FixityAlarm.objects.select_for_update().get(pk=alarm.pk)
         if alarm.acknowledged_at is not None:

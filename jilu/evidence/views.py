@@ -296,6 +296,7 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "show": show,
             "form": AcknowledgeForm(),
+            "may_acknowledge": fixity.may_acknowledge_alarms(request.user),
             "open_count": fixity.open_alarms().count(),
             "period_days": fixity.period_days(),
             "querystring_without_page": _querystring_without_page(request),
@@ -307,6 +308,8 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def alarm_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     _require_alarm_reader(request)
+    if not fixity.may_acknowledge_alarms(request.user):
+        raise PermissionDenied(_("只有系统管理员可以确认固定性告警；督察可以查看"))
     alarm = FixityAlarm.objects.filter(pk=pk).first()
     if alarm is None:
         raise Http404(_("没有这条告警"))

@@ -108,6 +108,22 @@ def test_alarm_page_permissions(client, people, alarm):
 
 
 @pytest.mark.django_db
+def test_inspectors_see_alarms_but_only_administrators_acknowledge(client, people, alarm):
+    """C6.4: the inspection department reads everything and changes nothing."""
+    client.force_login(people["inspector"])
+    html = client.get(reverse("evidence:alarm_list")).content.decode()
+    assert alarm.problem in html and "ack-form" not in html and "待系统管理员处理" in html
+    ack = reverse("evidence:alarm_acknowledge", args=[alarm.pk])
+    assert client.post(ack, {"note": "已看到"}).status_code == 403
+    with pytest.raises(ValidationError, match="只有系统管理员"):
+        fixity.acknowledge_alarm(actor=people["inspector"], alarm=alarm, note="已看到")
+    alarm.refresh_from_db()
+    assert alarm.acknowledged_at is None
+    client.force_login(people["admin"])
+    assert "ack-form" in client.get(reverse("evidence:alarm_list")).content.decode()
+
+
+@pytest.mark.django_db
 def test_acknowledge_with_note_is_audited(client, people, alarm):
     client.force_login(people["admin"])
     ack = reverse("evidence:alarm_acknowledge", args=[alarm.pk])
