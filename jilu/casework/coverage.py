@@ -34,8 +34,9 @@ _SEARCH = timedelta(hours=12)
 
 @dataclass
 class GapExplanation:
-    """One gap with what the duty log says of it (C6.2): ``confirmed`` (with the
-    note), ``pending`` (noted, not yet confirmed) or ``unexplained``."""
+    """One gap with what the duty log says of it (C6.2): ``confirmed`` (notes
+    confirmed by a leader cover all of it), ``pending`` (noted, not all confirmed),
+    ``partial`` (notes cover only part of it) or ``unexplained``."""
 
     start: datetime
     end: datetime
@@ -58,6 +59,8 @@ class GapExplanation:
             }
         if self.state == "pending":
             return _("已记入执勤日志，待确认")
+        if self.state == "partial":
+            return _("仅部分时段记入执勤日志，其余未说明")
         return _("未说明")
 
     def note_visible_to(self, user) -> bool:
@@ -217,13 +220,27 @@ def _explain(
     for a, b in gaps:
         overlapping = [n for n in notes if n.start < b and n.end > a]
         confirmed = [n for n in overlapping if n.state == UnrecordedNote.State.CONFIRMED]
-        if confirmed:
+        # A note explains the time it covers, no more: a gap is explained only
+        # when notes cover all of it (C6.2); partly covered, it says so.
+        if confirmed and _covers(confirmed, a, b):
             out.append(GapExplanation(a, b, "confirmed", confirmed[0]))
-        elif overlapping:
+        elif overlapping and _covers(overlapping, a, b):
             out.append(GapExplanation(a, b, "pending", overlapping[0]))
+        elif overlapping:
+            out.append(GapExplanation(a, b, "partial", overlapping[0]))
         else:
             out.append(GapExplanation(a, b))
     return out
+
+
+def _covers(notes: list[UnrecordedNote], start: datetime, end: datetime) -> bool:
+    """Whether the notes together cover all of [start, end)."""
+    reach = start
+    for note in sorted(notes, key=lambda n: n.start):
+        if note.start > reach + SEGMENT_TOLERANCE:
+            return False
+        reach = max(reach, note.end)
+    return reach + SEGMENT_TOLERANCE >= end
 
 
 def _annotation(recording: Recording):

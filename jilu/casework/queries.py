@@ -207,13 +207,15 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
 
 
 def segment_run(recording: Recording, *, unannotated_only: bool = True) -> list[Recording]:
-    """The run of consecutive segments (same recorder, each starting where the
-    previous ended) that contains ``recording``, in time order."""
+    """The run of consecutive segments (same recorder and kind, each starting where
+    the previous ended) that contains ``recording``, in time order. A photo or a
+    sound recording taken while a video runs does not break the video's run."""
     window = timedelta(hours=12)
     siblings = list(
         Recording.objects.filter(
             recorder_id=recording.recorder_id,
             officer_id=recording.officer_id,
+            kind=recording.kind,
             started_at__gte=recording.started_at - window,
             started_at__lte=recording.started_at + window,
         )

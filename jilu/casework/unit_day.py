@@ -2,10 +2,11 @@
 
 Each lane shows, on one time axis shared by the whole unit, the enforcement
 activities the officer took part in, the officer's recordings over them
-(coloured by integrity), the parts of each activity that nobody recorded
-(hatched red when unexplained, amber when noted in the duty log and awaiting
-confirmation, grey when a leader has confirmed the reason, C6.2) and the
-dockings with the clock offset measured at each (C3.2). A squad leader sees
+(coloured by integrity), the time of each activity the officer's own recorder
+did not record (hatched red when unexplained, amber where the officer's own
+duty-log note awaits confirmation, grey where a leader has confirmed it, C6.2;
+a note explains only the time it covers) and the dockings with the clock
+offset measured at each (C3.2). A squad leader sees
 at a glance who recorded, who did not, and where recordings are missing.
 
 Positions are percentages of the window, so the lanes are drawn in HTML and
@@ -25,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.models import Activity
-from jilu.casework.queries import recording_end
+from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
+from jilu.dutylog.models import UnrecordedNote
 from jilu.evidence import timeline
 from jilu.evidence.media_models import MediaInfo
 from jilu.evidence.models import Recording
@@ -180,6 +182,68 @@ def _integrity(rec: Recording) -> str:
         return Integrity.PENDING
 
 
+def _uncovered(
+    start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) no span covers (joins within SEGMENT_TOLERANCE)."""
+    gaps = []
+    cursor = start
+    for a, b in sorted(spans):
+        if a - cursor > SEGMENT_TOLERANCE:
+            gaps.append((cursor, min(a, end)))
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if end - cursor > SEGMENT_TOLERANCE:
+        gaps.append((cursor, end))
+    return [(a, b) for a, b in gaps if b > a]
+
+
+def _explained(
+    gaps: list[tuple[datetime, datetime]], notes: list[UnrecordedNote]
+) -> list[tuple[datetime, datetime, str, UnrecordedNote | None]]:
+    """Each gap cut where the officer's notes begin and end: the pieces a confirmed
+    note covers are "confirmed", those only a pending note covers "pending", the
+    rest "unexplained"."""
+    out: list[tuple[datetime, datetime, str, UnrecordedNote | None]] = []
+    for a, b in gaps:
+        cuts = sorted({a, b, *(t for n in notes for t in (n.start, n.end) if a < t < b)})
+        for x, y in zip(cuts, cuts[1:], strict=False):
+            over = [n for n in notes if n.start <= x and n.end >= y]
+            confirmed = [n for n in over if n.state == UnrecordedNote.State.CONFIRMED]
+            if confirmed:
+                piece = (x, y, "confirmed", confirmed[0])
+            elif over:
+                piece = (x, y, "pending", over[0])
+            else:
+                piece = (x, y, "unexplained", None)
+            if out and out[-1][1] == x and out[-1][2] == piece[2] and out[-1][3] == piece[3]:
+                out[-1] = (out[-1][0], y, piece[2], piece[3])
+            else:
+                out.append(piece)
+    return out
+
+
+def _gap_title(start: datetime, end: datetime, state: str, note: UnrecordedNote | None) -> str:
+    length = timeline.duration_text((end - start).total_seconds())
+    what = _("未录制 %(start)s–%(end)s（%(length)s）") % {
+        "start": _hms(start),
+        "end": _hms(end),
+        "length": length,
+    }
+    if state == "confirmed" and note is not None:
+        from jilu.dutylog.views import reason_label
+
+        leader = note.confirmed_by.name if note.confirmed_by else "—"
+        return what + _("已说明：%(reason)s（执勤日志，已由%(leader)s确认）") % {
+            "reason": reason_label(note.reason),
+            "leader": leader,
+        }
+    if state == "pending":
+        return what + _("已记入执勤日志，待确认")
+    return what + _("未说明")
+
+
 def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = None) -> UnitDay:
     now = now or timezone.now()
     lo, hi = timeline.day_bounds(day)
@@ -228,6 +292,23 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
     start, end = _window(day, moments)
     scale = _Scale(start, end)
 
+    own_spans: dict[int, list[tuple[datetime, datetime]]] = {}
+    for officer_id, _rec, r_start, r_end in spans:
+        if r_end is not None:
+            own_spans.setdefault(officer_id, []).append((r_start, r_end))
+    notes: dict[int, list[UnrecordedNote]] = {}
+    for note in (
+        UnrecordedNote.objects.filter(
+            officer_id__in=ids,
+            state__in=[UnrecordedNote.State.CONFIRMED, UnrecordedNote.State.PENDING],
+            start__lt=hi,
+            end__gt=lo - timedelta(hours=12),
+        )
+        .select_related("confirmed_by")
+        .order_by("start", "pk")
+    ):
+        notes.setdefault(note.officer_id, []).append(note)
+
     lanes = {
         p.pk: Lane(
             person=p,
@@ -250,21 +331,26 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
             if scale.visible(a_start, shown_end):
                 left, width = scale.place(a_start, shown_end)
                 lane.bars.append(Bar("activity", left, width, title, url))
-        for gap in cov.explained_gaps:
-            g_start, g_end = max(gap.start, lo), min(gap.end, hi)
-            if g_end <= g_start:
-                continue
-            state = gap.state  # unexplained, pending or confirmed (C6.2)
-            length = timeline.duration_text((gap.end - gap.start).total_seconds())
-            gap_title = f"{_('未录制')} {_hms(gap.start)}–{_hms(gap.end)}（{length}）{gap.text}"
-            for pk in members:
-                lane = lanes[pk]
+        if a_end is None:
+            continue  # still open: its unrecorded time is not known yet
+        for pk in members:
+            # C4.3 for this officer: the activity's time their own recorder did not
+            # record, explained only by their own duty-log notes, and only as far
+            # as a note reaches (C6.2).
+            lane = lanes[pk]
+            own = [(a, b) for a, b in own_spans.get(pk, []) if b > a_start and a < a_end]
+            for g_start, g_end, state, note in _explained(
+                _uncovered(a_start, a_end, own), notes.get(pk, [])
+            ):
+                g_start, g_end = max(g_start, lo), min(g_end, hi)
+                if g_end <= g_start:
+                    continue
                 if state != "confirmed":
                     lane.unexplained_seconds += (g_end - g_start).total_seconds()
                 if scale.visible(g_start, g_end):
                     left, width = scale.place(g_start, g_end)
+                    gap_title = _gap_title(g_start, g_end, state, note)
                     lane.bars.append(Bar(f"gap-{state}", left, width, gap_title, url))
-    per_officer: dict[int, list[tuple[datetime, datetime]]] = {}
     for officer_id, rec, r_start, r_end in spans:
         lane = lanes.get(officer_id)
         if lane is None:
@@ -272,8 +358,6 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
         state = _integrity(rec)
         if state in (Integrity.INCOMPLETE, Integrity.UNPARSEABLE):
             lane.damaged += 1
-        if r_end is not None:
-            per_officer.setdefault(officer_id, []).append((r_start, r_end))
         shown_end = r_end or r_start
         if not scale.visible(r_start, shown_end):
             continue
@@ -283,7 +367,7 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
         title = f"{name} {_hms(r_start)}–{_hms(r_end) if r_end else '?'} {label}"
         url = reverse("evidence:recording_detail", args=[rec.pk])
         lane.bars.append(Bar(f"rec-{state}", left, width, title, url))
-    for officer_id, intervals in per_officer.items():
+    for officer_id, intervals in own_spans.items():
         lanes[officer_id].recorded_seconds = timeline.covered_seconds(intervals, lo, hi)
     docked = _("对接")
     for dock in dockings:

@@ -87,6 +87,7 @@ def _clean(
     reason: str,
     description: str,
     recorder: str | None,
+    editing: int | None = None,
 ) -> dict[str, Any]:
     """The validated fields, or ValidationError naming every problem (C6.2)."""
     errors: dict[str, list[str]] = {}
@@ -126,6 +127,24 @@ def _clean(
                 errors.setdefault("recorder", []).append(
                     _("这段时间你没有持有这台记录仪，请填写当时持有的记录仪")
                 )
+    if start is not None and end is not None and end > start and "start" not in errors:
+        # One account of a period: a second note over the same time would leave
+        # two reasons for it; the officer corrects the note already written.
+        clash = (
+            UnrecordedNote.objects.filter(officer=officer, start__lt=end, end__gt=start)
+            .exclude(state=UnrecordedNote.State.RETURNED)
+            .exclude(pk=editing)
+            .order_by("start")
+            .first()
+        )
+        if clash is not None:
+            errors.setdefault("start", []).append(
+                _("这段时间与你已填写的执勤日志（%(start)s 至 %(end)s）重叠，请修改那一条")
+                % {
+                    "start": timezone.localtime(clash.start).strftime("%m-%d %H:%M"),
+                    "end": timezone.localtime(clash.end).strftime("%m-%d %H:%M"),
+                }
+            )
     if errors:
         raise ValidationError(errors)
     return {
@@ -170,7 +189,13 @@ def update_note(
 ) -> UnrecordedNote:
     """The officer corrects a note not yet confirmed; it goes back to the leader."""
     fields = _clean(
-        actor, start=start, end=end, reason=reason, description=description, recorder=recorder
+        actor,
+        start=start,
+        end=end,
+        reason=reason,
+        description=description,
+        recorder=recorder,
+        editing=note.pk,
     )
     with transaction.atomic():
         note = UnrecordedNote.objects.select_for_update().get(pk=note.pk)

@@ -111,6 +111,7 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     ctx["to_annotate_overdue"] = queue.filter(docked_at__lt=now - ANNOTATION_DEADLINE).count()
     first = queue.first()
     ctx["next_deadline"] = first.docked_at + ANNOTATION_DEADLINE if first else None
+    ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
     if role == Role.OFFICER:
         return ctx
     # C6.3: access requests waiting for this leader's decision or this archivist's copy.
@@ -139,7 +140,6 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         ctx["fixity_alarms_open"] = fixity.open_alarms().count()
         ctx["processing_problems"] = problem_recordings(person).count()
 
-    ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
     people = Person.objects.restrict(person, "view").filter(is_active=True)
     recorders = Recorder.objects.restrict(person, "view")
     by_status = {

@@ -213,3 +213,15 @@ def test_late_annotation_is_marked(make_recording, make_activity, people):
         at=T0 + timedelta(hours=60),
     )
     assert not ann.late and ann.annotated_at == T0 + timedelta(hours=60)
+
+
+def test_a_photo_taken_during_a_video_does_not_break_its_run(make_recording):
+    """A recorder takes a photo while a video segment rolls over: the run offered
+    for annotation (C5.2) still holds every video segment."""
+    from jilu.evidence.models import Recording
+
+    a = make_recording(start=T0, minutes=10)
+    photo = make_recording(start=T0 + timedelta(minutes=5), minutes=0)
+    Recording.objects.filter(pk=photo.pk).update(kind="photo", ended_at=photo.started_at)
+    b = make_recording(start=T0 + timedelta(minutes=10), minutes=10)
+    assert queries.segment_run(a) == [a, b]

@@ -93,7 +93,7 @@ def test_link_only_for_people_who_may_see_the_note(make_activity, make_recording
 
 def test_pending_note_shows_pending(make_activity, make_recording, people):
     act = _one_gap(make_activity, make_recording)
-    _note(people, "officer_b", start=T0 + timedelta(minutes=20), minutes=5, state="pending")
+    _note(people, "officer_b", start=T0 + timedelta(minutes=15), minutes=15, state="pending")
     cov = activity_coverage(act)
     assert [g.state for g in cov.explained_gaps] == ["pending"]
     html = _html(cov, people["squad_leader"])
@@ -104,9 +104,20 @@ def test_pending_note_shows_pending(make_activity, make_recording, people):
 def test_confirmed_wins_over_pending(make_activity, make_recording, people):
     act = _one_gap(make_activity, make_recording)
     _note(people, "officer_b", start=T0 + timedelta(minutes=15), minutes=5, state="pending")
-    note = _note(people, start=T0 + timedelta(minutes=25), minutes=5)
+    note = _note(people, start=T0 + timedelta(minutes=15), minutes=15)
     [g] = activity_coverage(act).explained_gaps
     assert g.state == "confirmed" and g.note == note
+
+
+def test_a_note_over_part_of_a_gap_explains_only_that_part(make_activity, make_recording, people):
+    """A one-minute confirmed note does not explain a fifteen-minute gap (C6.2)."""
+    act = _one_gap(make_activity, make_recording)
+    _note(people, start=T0 + timedelta(minutes=20), minutes=1)
+    [g] = activity_coverage(act).explained_gaps
+    assert g.state == "partial" and not g.explained
+    assert g.text == "仅部分时段记入执勤日志，其余未说明"
+    html = _html(cov := activity_coverage(act), people["squad_leader"])
+    assert 'data-state="partial"' in html and cov.percent == 75
 
 
 def test_returned_other_officer_or_not_overlapping_leaves_it_unexplained(
@@ -160,7 +171,8 @@ def test_query_count_does_not_grow_with_gaps(make_activity, make_recording, peop
     assert len(activity_coverage(one).gaps) == 1
     cov = activity_coverage(many)
     assert len(cov.gaps) == 3
-    assert [g.state for g in cov.explained_gaps] == ["confirmed", "pending", "unexplained"]
+    # 20–30 is noted only from 25: partly explained (C6.2: a note explains its own time).
+    assert [g.state for g in cov.explained_gaps] == ["confirmed", "partial", "unexplained"]
     assert _count(one) == _count(many)
 
 

@@ -44,13 +44,14 @@ def day_data(people, tree, make_activity, make_recording):
 
 
 def test_lanes_show_unrecorded_activity_time_per_officer(people, tree, day_data):
-    """C4.3: the half hour of activity A nobody recorded is on both its officers'
-    lanes; C2.1: activity B without any recording is counted for its two officers."""
+    """C4.3: each officer's lane shows the activity time their own recorder did not
+    record (王五 the second half hour of A, 李四 all of A and B); C2.1: activity B
+    without any recording is counted for its two officers."""
     a, b, rec = day_data
     html = client_for(people["squad_leader"]).get(URL, {"day": DAY}).content.decode()
     wang, li, he = (lane(html, people[k]) for k in ("officer", "officer_b", "squad_leader"))
     assert 'data-unexplained="1800"' in wang and 'data-unrecorded-activities="0"' in wang
-    assert 'data-unexplained="3000"' in li and 'data-unrecorded-activities="1"' in li
+    assert 'data-unexplained="4800"' in li and 'data-unrecorded-activities="1"' in li
     assert 'data-unexplained="1200"' in he and 'data-unrecorded-activities="1"' in he
     # 王五's recording, coloured by integrity and linked; the activities linked.
     assert reverse("evidence:recording_detail", args=[rec.pk]) in wang
@@ -150,3 +151,26 @@ def test_coverage_costs_no_query_per_recording(people, make_activity, make_recor
     with CaptureQueriesContext(connection) as many:
         activity_coverage(act)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_note_explains_only_its_own_officer_and_its_own_time(people, tree, day_data):
+    """C6.2: a one-minute confirmed note explains one minute of its writer's gap,
+    nothing of a colleague's; the leader who confirms a colleague's note clears
+    nothing of his own."""
+    from jilu.dutylog import actions as dutylog
+
+    a, b, rec = day_data
+    # 李四 notes one minute of activity B (14:10–14:11) and 何中队 confirms it.
+    note = dutylog.create_note(
+        actor=people["officer_b"],
+        start=T0 + timedelta(hours=5, minutes=10),
+        end=T0 + timedelta(hours=5, minutes=11),
+        reason="weather",
+        description="暴雨一分钟",
+    )
+    dutylog.confirm_note(note, actor=people["squad_leader"])
+    html = client_for(people["squad_leader"]).get(URL, {"day": DAY}).content.decode()
+    li, he = lane(html, people["officer_b"]), lane(html, people["squad_leader"])
+    assert 'data-unexplained="4740"' in li  # 80 min less the confirmed minute
+    assert li.count("bar gap-confirmed") == 1 and li.count("bar gap-unexplained") == 3
+    assert 'data-unexplained="1200"' in he and "bar gap-confirmed" not in he

@@ -313,3 +313,25 @@ def test_recorder_must_be_held_during_the_period(people, tree):
     response = c.post(reverse("dutylog:create"), form(start, end, recorder="a000012"))
     assert response.status_code == 302
     assert UnrecordedNote.objects.get().recorder.serial == "A000012"
+
+
+def test_a_period_is_noted_once(people, note):
+    """C6.2: a second note over time already noted is refused, naming the first;
+    the first can still be corrected; a returned note does not block a new one."""
+    c = client_for(people["officer"])
+    inside = (note.start + timedelta(minutes=10), note.end - timedelta(minutes=10))
+    response = c.post(reverse("dutylog:create"), form(*inside))
+    assert response.status_code == 400
+    assert "重叠" in response.content.decode()
+    assert UnrecordedNote.objects.count() == 1
+    # Correcting the note itself is not a clash with itself.
+    actions.update_note(
+        note,
+        actor=people["officer"],
+        start=note.start,
+        end=note.end + timedelta(minutes=5),
+        reason="device_fault",
+        description="记录仪无法开机，已送修",
+    )
+    actions.return_note(note, actor=people["squad_leader"], reason="请写明送修单号")
+    assert c.post(reverse("dutylog:create"), form(*inside)).status_code == 302

@@ -36,3 +36,10 @@ def test_person_and_recorder_pages_link_to_todays_timeline(people, tree):
     recorder_url = reverse("devices:recorder_detail", args=["A000777"])
     html = _follow(c, recorder_url, "recorder-timeline")
     assert "A000777" in html and today in html
+
+
+def test_officer_home_links_to_their_own_day(people):
+    c = Client()
+    c.force_login(people["officer"])
+    html = _follow(c, "/", "my-day")
+    assert people["officer"].name in html and "当天没有录像" in html
