@@ -92,3 +92,28 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page instead of an empty body when an address that only takes a form
+    submission is opened directly (405): say so and lead back. The API and
+    non-HTML clients keep Django's bare answer and its Allow header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.content
+            and not request.path.startswith("/api/")
+            and "text/html" in request.headers.get("Accept", "text/html")
+        ):
+            from django.shortcuts import render
+
+            page = render(request, "405.html", status=405)
+            if "Allow" in response.headers:
+                page.headers["Allow"] = response.headers["Allow"]
+            return page
+        return response

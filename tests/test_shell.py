@@ -429,7 +429,7 @@ SHELL_TEMPLATES = [
     *sorted((JILU / "templates" / "auth").glob("*.html")),
     *(
         JILU / "templates" / name
-        for name in ("base.html", "403.html", "403_csrf.html", "404.html", "500.html")
+        for name in ("base.html", "403.html", "403_csrf.html", "404.html", "405.html", "500.html")
     ),
 ]
 
@@ -483,3 +483,16 @@ def test_retired_recorders_are_shown_by_status_but_not_counted(as_person, tree):
     assert ctx["recorder_count"] == 2
     statuses = {s["status"]: s["count"] for s in ctx["recorder_status"]}
     assert statuses == {"in_service": 2, "under_repair": 0, "lost": 0, "retired": 1}
+
+
+def test_opening_a_submit_only_address_gets_a_page(as_person):
+    """A button's address opened from the address bar says what happened instead of
+    showing a blank page; the API keeps its bare answer."""
+    c = as_person("squad_leader")
+    response = c.get("/dutylog/1/confirm/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 405
+    html = response.content.decode()
+    assert 'data-status="405"' in html and "不能直接打开这个地址" in html
+    assert "POST" in response.headers["Allow"]
+    api = c.get("/api/v1/auth/token", HTTP_ACCEPT="application/json")
+    assert api.status_code == 405 and b"data-status" not in api.content
