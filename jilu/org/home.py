@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from jilu.audit.labels import action_label
 from jilu.audit.models import AuditEntry
@@ -95,6 +96,9 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         "role": role,
         "role_label": role_label(role),
         "role_labels": [role_label(r) for r in PRIORITY if r in person.roles],
+        "role_text": pgettext("list separator", "、").join(
+            str(role_label(r)) for r in PRIORITY if r in person.roles
+        ),
         "my_recorders": my_recorders,
         # C1.1: a frontline officer without a recorder is told so, and whom to ask.
         "needs_recorder": person.frontline
