@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from jilu.evidence.tests.conftest import use_store
@@ -80,7 +81,7 @@ def test_list_on_a_phone_shows_cards_without_sideways_scrolling(page, listed):
 
     # Unfolding the filters shows the form, every field within the screen.
     toggle.click()
-    assert form.is_visible()
+    expect(form).to_be_visible()
     assert _inside(page, page.locator("#recording-filters select[name=officer]"))
     page.select_option("#recording-filters select[name=integrity]", "incomplete")
     page.click("#recording-filters button[type=submit]")

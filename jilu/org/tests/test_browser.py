@@ -4,6 +4,7 @@ people listed; a bad roster shows its row errors and imports nothing."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from jilu.org.models import Person
@@ -56,7 +57,7 @@ def test_admin_imports_a_roster_and_sees_the_new_people(transactional_db, people
     page.set_input_files("input[name=file]", str(bad))
     page.click("#check-roster")
     errors = page.locator("#roster-errors li")
-    assert errors.count() == 3
+    expect(errors).to_have_count(3)  # waits for the checked page
     texts = errors.all_inner_texts()
     assert texts == [
         "人员表第3行：执法证号 C123 与第2行重复",
@@ -83,6 +84,7 @@ def test_admin_imports_a_roster_and_sees_the_new_people(transactional_db, people
     page.wait_for_url("**/org/people/")
     page.fill("input[name=q]", "林新")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/org/people/?*q=*")  # the filtered list, not the one before it
     rows = page.locator("#people tbody tr")
     assert sorted(rows.all_inner_texts())[0].startswith("林新一")
     assert page.locator('#people tr[data-username="xinhua1"]').count() == 1
@@ -145,7 +147,8 @@ def test_admin_manages_units_and_people_in_the_browser(transactional_db, people,
     assert "已为 林新 设置新密码" in page.inner_text(".messages")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("text=停用账号")
-    assert "已停用账号：林新" in page.inner_text(".messages")
+    # The page before already shows a message: wait for the new one.
+    expect(page.locator(".messages")).to_contain_text("已停用账号：林新")
     assert Person.objects.get(username="linxin").is_active is False
 
     # The deactivated person cannot sign in.
