@@ -46,6 +46,15 @@ def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, se
     assert "bar rec-complete" in html
     assert "bar gap-unexplained" in html and "bar gap-pending" in html
     assert "人需要核查" in html
+    # Docked today, the footage of yesterday still counts its docking (C5.1).
+    from datetime import date
+
+    from jilu.casework.unit_day import build_unit_day
+
+    squad = Person.objects.get(username="squad1")
+    data = build_unit_day(squad, squad.unit, date.fromisoformat(day))
+    docked = {lane.person.username: lane.dockings for lane in data.lanes}
+    assert docked["officer"] == 1 and docked["officer14"] == 0
 
     # A second run adds nothing.
     again = io.StringIO()

@@ -268,8 +268,13 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
         .prefetch_related("officers")
         .order_by("span_start", "pk")
     )
+    # The day's dockings, and those that took in the day's footage (often the next
+    # morning, C5.1): a day's footage docked later is not a day without docking.
+    took_in = {r.docking_id for r in recordings if r.docking_id}
     dockings = list(
-        DockingSession.objects.filter(holder_id__in=ids, started_at__gte=lo, started_at__lt=hi)
+        DockingSession.objects.filter(
+            Q(holder_id__in=ids, started_at__gte=lo, started_at__lt=hi) | Q(pk__in=took_in)
+        )
         .select_related("station")
         .order_by("started_at")
     )
