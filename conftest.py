@@ -254,3 +254,19 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+def api_auth(client, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Headers with a bearer token for ``username`` (API tests), as a person gets it."""
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": username, "password": password},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
+
+
+def streamed(response) -> bytes:
+    """The whole body of a (streaming) response."""
+    return b"".join(response.streaming_content)

@@ -61,3 +61,33 @@ def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, se
     call_command("seed_demo_footage", "--server", live_server.url, stdout=again)
     assert "already present" in again.getvalue()
     assert Recording.objects.count() == recordings.count()
+
+
+@pytest.mark.django_db
+def test_demo_footage_says_what_is_missing(settings, tmp_path):
+    """Without the demo bureau, or without a server to dock to, it stops with a
+    message saying which, and leaves nothing half-made."""
+    import socket
+
+    from django.core.management import CommandError
+
+    from jilu.casework.models import Activity
+    from jilu.evidence.tests.conftest import use_store
+
+    use_store(settings, tmp_path, "file")
+    with pytest.raises(CommandError, match="run `jilu seed-demo` first"):
+        call_command("seed_demo_footage", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(CommandError, match="did not answer within 1 s"):
+        call_command(
+            "seed_demo_footage",
+            "--server",
+            f"http://127.0.0.1:{port}",
+            "--wait",
+            "1",
+            stdout=io.StringIO(),
+        )
+    assert not Activity.objects.exists()

@@ -157,3 +157,17 @@ def test_password_change_in_the_browser(page, demo):
     expect(page.locator(".error[role=alert]")).to_contain_text("登录名或密码不正确")
     sign_in(page, "officer", new_password)
     expect(page.locator("h1.home-title")).to_have_text("执法队员工作台")
+
+
+def test_a_button_address_opened_directly_shows_a_page(page, demo):
+    """Opening a submit-only address from the address bar (a bookmarked or pasted
+    confirm link) explains itself and leads back, on a phone too."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, "squad1", DEMO_PASSWORD)
+    page.wait_for_url(page.base_url + "/")
+    response = page.goto(page.base_url + "/dutylog/1/confirm/")
+    assert response.status == 405
+    expect(page.locator("h1")).to_have_text("不能直接打开这个地址")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("link", name="返回工作台").click()
+    expect(page.locator("h1.home-title")).to_have_text("中队长工作台")

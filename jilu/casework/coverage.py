@@ -149,6 +149,24 @@ def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, d
     return merged
 
 
+def uncovered(
+    start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) no span covers; shorter than SEGMENT_TOLERANCE
+    (a recorder's segment roll-over) is no gap (C4.3)."""
+    gaps = []
+    cursor = start
+    for a, b in sorted(spans):
+        if a - cursor > SEGMENT_TOLERANCE:
+            gaps.append((cursor, min(a, end)))
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if end - cursor > SEGMENT_TOLERANCE:
+        gaps.append((cursor, end))
+    return [(a, b) for a, b in gaps if b > a]
+
+
 def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Coverage:
     start, end = activity.window()
     now = now or timezone.now()
@@ -188,13 +206,7 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
                 intervals.append((lo, hi))
     cov.covered = _merge(intervals)
     if end is not None:
-        cursor = start
-        for a, b in cov.covered:
-            if a - cursor > SEGMENT_TOLERANCE:
-                cov.gaps.append((cursor, a))
-            cursor = max(cursor, b)
-        if end - cursor > SEGMENT_TOLERANCE:
-            cov.gaps.append((cursor, end))
+        cov.gaps = uncovered(start, end, cov.covered)
         cov.explained_gaps = _explain(cov.gaps, officer_ids, start, end)
     return cov
 

@@ -208,8 +208,9 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
 
 def segment_run(recording: Recording, *, unannotated_only: bool = True) -> list[Recording]:
     """The run of consecutive segments (same recorder and kind, each starting where
-    the previous ended) that contains ``recording``, in time order. A photo or a
-    sound recording taken while a video runs does not break the video's run."""
+    the previous ended) that contains ``recording``, in time order, offered to be
+    annotated together (C5.2). A photo or a sound recording taken while a video
+    runs does not break the video's run."""
     window = timedelta(hours=12)
     siblings = list(
         Recording.objects.filter(

@@ -24,9 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jilu.casework.coverage import activity_coverage
+from jilu.casework.coverage import activity_coverage, uncovered
 from jilu.casework.models import Activity
-from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
+from jilu.casework.queries import recording_end
 from jilu.dutylog.models import UnrecordedNote
 from jilu.evidence import timeline
 from jilu.evidence.media_models import MediaInfo
@@ -182,23 +182,6 @@ def _integrity(rec: Recording) -> str:
         return Integrity.PENDING
 
 
-def _uncovered(
-    start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    """The parts of [start, end) no span covers (joins within SEGMENT_TOLERANCE)."""
-    gaps = []
-    cursor = start
-    for a, b in sorted(spans):
-        if a - cursor > SEGMENT_TOLERANCE:
-            gaps.append((cursor, min(a, end)))
-        cursor = max(cursor, b)
-        if cursor >= end:
-            break
-    if end - cursor > SEGMENT_TOLERANCE:
-        gaps.append((cursor, end))
-    return [(a, b) for a, b in gaps if b > a]
-
-
 def _explained(
     gaps: list[tuple[datetime, datetime]], notes: list[UnrecordedNote]
 ) -> list[tuple[datetime, datetime, str, UnrecordedNote | None]]:
@@ -345,7 +328,7 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
             lane = lanes[pk]
             own = [(a, b) for a, b in own_spans.get(pk, []) if b > a_start and a < a_end]
             for g_start, g_end, state, note in _explained(
-                _uncovered(a_start, a_end, own), notes.get(pk, [])
+                uncovered(a_start, a_end, own), notes.get(pk, [])
             ):
                 g_start, g_end = max(g_start, lo), min(g_end, hi)
                 if g_end <= g_start:

@@ -128,8 +128,8 @@ def _clean(
                     _("这段时间你没有持有这台记录仪，请填写当时持有的记录仪")
                 )
     if start is not None and end is not None and end > start and "start" not in errors:
-        # One account of a period: a second note over the same time would leave
-        # two reasons for it; the officer corrects the note already written.
+        # One account of a period (C6.2): a second note over the same time would
+        # leave two reasons for it; the officer corrects the note already written.
         clash = (
             UnrecordedNote.objects.filter(officer=officer, start__lt=end, end__gt=start)
             .exclude(state=UnrecordedNote.State.RETURNED)

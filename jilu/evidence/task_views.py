@@ -75,6 +75,24 @@ def problem_recordings(user):
     )
 
 
+PROBLEM_CAP = 1000
+PROBLEM_COUNT_SECONDS = 60
+
+
+def problem_count(user) -> int:
+    """How many recordings ``problem_recordings`` lists, counted to PROBLEM_CAP + 1
+    at most and kept for a minute: a home page shows it on every visit, and over
+    millions of recordings a full count would cost each visit most of a second."""
+    from django.core.cache import cache
+
+    key = f"jilu:processing-problems:{user.pk}"
+    count = cache.get(key)
+    if count is None:
+        count = problem_recordings(user).order_by()[: PROBLEM_CAP + 1].count()
+        cache.set(key, count, PROBLEM_COUNT_SECONDS)
+    return count
+
+
 def _row(result: DBTaskResult) -> dict:
     error = ""
     if result.traceback:

@@ -139,10 +139,12 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     if fixity.may_read_alarms(person):
         # C6.5.3, C6.5.4: altered or missing originals, and recordings whose
         # processing failed or never happened, in front of those who must act.
-        from jilu.evidence.task_views import problem_recordings
+        from jilu.evidence.task_views import PROBLEM_CAP, problem_count
 
         ctx["fixity_alarms_open"] = fixity.open_alarms().count()
-        ctx["processing_problems"] = problem_recordings(person).count()
+        problems = problem_count(person)
+        ctx["processing_problems"] = min(problems, PROBLEM_CAP)
+        ctx["processing_problems_more"] = problems > PROBLEM_CAP
 
     people = Person.objects.restrict(person, "view").filter(is_active=True)
     recorders = Recorder.objects.restrict(person, "view")

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import streamed
 from jilu.access import actions, scope
 from jilu.access.models import AccessCopy, AccessRequest
 from jilu.access.testing import grant_copy
@@ -26,10 +27,6 @@ from jilu.audit.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 REFUSAL = "复制原始文件须经负责领导审批调用单（C6.3）"
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content)
 
 
 def _download(client, rec, req=None):
@@ -94,7 +91,7 @@ def test_full_flow_officer_leader_archivist_with_audit(client, people, recs):
     req.refresh_from_db()
     assert req.status == "approved"
     response = _download(client, recs["a"], req)
-    assert response.status_code == 200 and _body(response) == DATA
+    assert response.status_code == 200 and streamed(response) == DATA
     assert _download(client, recs["b"]).status_code == 200
     copies = list(AccessCopy.objects.filter(request=req).order_by("pk"))
     assert [(c.recording, c.made_by) for c in copies] == [
@@ -395,7 +392,7 @@ def test_api_download_needs_an_approved_request(client, people, recs):
     assert client.get(url, HTTP_RANGE="bytes=0-", **tokens["officer"]).status_code == 206
     req = grant_copy(people["archivist"], [recs["a"]])
     response = client.get(url + "?download=true", **tokens["archivist"])
-    assert response.status_code == 200 and _body(response) == DATA
+    assert response.status_code == 200 and streamed(response) == DATA
     assert AccessCopy.objects.get(request=req).via == "api"
     assert client.get(url + "?download=true", **tokens["officer"]).status_code == 403
 

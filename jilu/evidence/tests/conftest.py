@@ -130,3 +130,11 @@ class Behind:
 @pytest.fixture
 def behind(store) -> Behind:
     return Behind(store)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Audit de-duplication and alarm locks live in the cache: every test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()

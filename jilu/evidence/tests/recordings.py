@@ -82,3 +82,14 @@ def officers_recording(people, tree, *, start: datetime, data: bytes, **kwargs) 
     return make_recording(
         officer=people["officer"], recorder=recorder, start=start, data=data, **kwargs
     )
+
+
+def audit_entries(action: str, rec) -> list:
+    """The recording's audit entries ``evidence.recording.<action>``, in order."""
+    from jilu.audit.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(
+            action=f"evidence.recording.{action}", object_id=str(rec.pk)
+        ).order_by("seq")
+    )

@@ -22,15 +22,6 @@ pytestmark = pytest.mark.browser
 NINE = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
-@pytest.fixture(autouse=True)
-def _fresh_audit_dedupe():
-    """Playback audits once per person and recording per few minutes (a cache);
-    ids repeat between tests, so each test starts with an empty cache."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def small_mp4(seconds: int = 4) -> bytes:
     """160x120 H.264 + AAC, fast-start, made with PyAV."""
     import av

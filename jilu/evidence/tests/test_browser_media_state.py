@@ -19,13 +19,6 @@ pytestmark = pytest.mark.browser
 NINE = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_audit_dedupe():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def processed(transactional_db, settings, tmp_path, people, tree):
     """The officer's H.264 recording, processed for real (poster, strip)."""

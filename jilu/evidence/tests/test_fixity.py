@@ -223,3 +223,25 @@ def test_shares_are_disjoint_and_cover_every_object(settings, store):
     assert sorted(checked) == sorted(o.pk for o in objs)
     with pytest.raises(ValueError, match="parts must be 1–16"):
         fixity.share_q(3, 3)
+
+
+@pytest.mark.django_db
+def test_home_counts_processing_problems_up_to_a_cap(
+    client, people, settings, monkeypatch, tmp_path
+):
+    """The home card's count of failed or stuck processing is capped and kept for a
+    minute, so an administrator's home page stays quick at city scale."""
+    from jilu.evidence import task_views
+    from jilu.evidence.tests.conftest import use_store
+    from jilu.evidence.tests.recordings import make_recording, recorder_for
+
+    use_store(settings, tmp_path, "file")
+    monkeypatch.setattr(task_views, "PROBLEM_CAP", 2)
+    recorder = recorder_for(people["officer"], people["officer"].unit, "A000777")
+    old = timezone.now() - timedelta(hours=2)
+    for n in range(4):
+        rec = make_recording(officer=people["officer"], recorder=recorder, start=old)
+        type(rec).objects.filter(pk=rec.pk).update(created_at=old + timedelta(minutes=n))
+    client.force_login(people["admin"])
+    html = client.get("/").content.decode()
+    assert 'id="processing-card" data-count="2"' in html and "2+</strong>" in html

@@ -25,11 +25,6 @@ DATA = bytes((i * 5 + 2) % 256 for i in range(2500))
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-
-
 @pytest.fixture
 def gone(store, people, tree):
     """The officer's recording whose original has been removed behind the store's back."""

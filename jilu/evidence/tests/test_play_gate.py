@@ -14,39 +14,21 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
+from conftest import api_auth, streamed
 from jilu.access.testing import grant_copy
 from jilu.audit.labels import action_label
-from jilu.audit.models import AuditEntry
 from jilu.evidence.models import Derivative, MediaInfo
-from jilu.evidence.tests.recordings import officers_recording
+from jilu.evidence.tests.recordings import audit_entries, officers_recording
 
 DATA = bytes((i * 11 + 1) % 256 for i in range(4001))
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-
-
 @pytest.fixture
 def rec(store, people, tree):
     return officers_recording(people, tree, start=START, data=DATA)
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content)
-
-
-def _entries(action: str, rec) -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(
-            action=f"evidence.recording.{action}", object_id=str(rec.pk)
-        ).order_by("seq")
-    )
 
 
 WHOLE_REQUESTS = [
@@ -69,11 +51,11 @@ def test_c6_3_play_of_the_whole_original_is_refused_and_audited(client, rec, peo
         html = response.content.decode()
         assert "调用单" in html and "整份获取" in html and 'id="request-copy"' in html
         assert not hasattr(response, "streaming_content")
-    refused = _entries("refused", rec)
+    refused = audit_entries("refused", rec)
     assert len(refused) == 2
     assert refused[0].details == {"wanted": "play", "reason": "whole_object"}
     assert "复制须调用单" in action_label(refused[0].action, refused[0].details)
-    assert not _entries("play", rec)
+    assert not audit_entries("play", rec)
 
 
 @pytest.mark.django_db
@@ -81,11 +63,11 @@ def test_c6_5_7_ranges_still_play_exactly_including_bytes_0(client, rec, people)
     client.force_login(people["officer"])
     url = reverse("evidence:recording_play", args=[rec.pk])
     first = client.get(url, HTTP_RANGE="bytes=0-")
-    assert first.status_code == 206 and _body(first) == DATA
+    assert first.status_code == 206 and streamed(first) == DATA
     part = client.get(url, HTTP_RANGE="bytes=10-19", HTTP_IF_RANGE=f'"{rec.sha256}"')
-    assert part.status_code == 206 and _body(part) == DATA[10:20]
+    assert part.status_code == 206 and streamed(part) == DATA[10:20]
     assert client.get(url, HTTP_RANGE=f"bytes={len(DATA)}-").status_code == 416
-    assert len(_entries("play", rec)) == 1 and not _entries("refused", rec)
+    assert len(audit_entries("play", rec)) == 1 and not audit_entries("refused", rec)
 
 
 @pytest.mark.django_db
@@ -102,7 +84,7 @@ def test_c6_3_derived_playback_copy_gets_the_same_rule(client, rec, people):
     url = reverse("evidence:recording_play", args=[rec.pk])
     assert client.get(url).status_code == 403
     ranged = client.get(url, HTTP_RANGE="bytes=0-")
-    assert ranged.status_code == 206 and _body(ranged) == b"h264 copy" * 100
+    assert ranged.status_code == 206 and streamed(ranged) == b"h264 copy" * 100
 
 
 @pytest.mark.django_db
@@ -110,7 +92,7 @@ def test_c6_3_downloads_under_an_approved_request_stay_whole(client, rec, people
     grant_copy(people["archivist"], [rec])
     client.force_login(people["archivist"])
     response = client.get(reverse("evidence:recording_download", args=[rec.pk]))
-    assert response.status_code == 200 and _body(response) == DATA
+    assert response.status_code == 200 and streamed(response) == DATA
     client.force_login(people["squad_leader"])
     assert client.get(reverse("evidence:recording_download", args=[rec.pk])).status_code == 403
 
@@ -132,38 +114,26 @@ def test_c6_3_accel_mode_refuses_before_handing_to_nginx(client, people, tree, s
 # --- the API ---------------------------------------------------------------------
 
 
-def _token(client, username: str) -> dict[str, str]:
-    from conftest import PASSWORD
-
-    response = client.post(
-        "/api/v1/auth/token",
-        {"username": username, "password": PASSWORD},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
-
-
 @pytest.mark.django_db
 def test_c6_3_api_content_without_range_is_refused_with_json(client, rec, people):
-    auth = _token(client, "squad_leader")
+    auth = api_auth(client, "squad_leader")
     url = f"/api/v1/recordings/{rec.pk}/content"
     response = client.get(url, **auth)
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/json")
     assert "调用单" in response.json()["detail"]
-    (entry,) = _entries("refused", rec)
+    (entry,) = audit_entries("refused", rec)
     assert entry.details == {"wanted": "play", "reason": "whole_object", "via": "api"}
     ranged = client.get(url, HTTP_RANGE="bytes=0-", **auth)
-    assert ranged.status_code == 206 and _body(ranged) == DATA
+    assert ranged.status_code == 206 and streamed(ranged) == DATA
     # download=true is the copy procedure, unchanged: refused without a 调用单 ...
     refused = client.get(url + "?download=true", **auth)
     assert refused.status_code == 403 and "调用单" in refused.json()["detail"]
     # ... and whole with one.
     grant_copy(people["archivist"], [rec])
-    archivist = _token(client, "archivist")
+    archivist = api_auth(client, "archivist")
     copy = client.get(url + "?download=true", **archivist)
-    assert copy.status_code == 200 and _body(copy) == DATA
+    assert copy.status_code == 200 and streamed(copy) == DATA
 
 
 # --- the API's list: dates it cannot serve -----------------------------------------
@@ -181,7 +151,7 @@ def test_c6_3_api_content_without_range_is_refused_with_json(client, rec, people
     ],
 )
 def test_api_list_answers_bad_dates_with_a_json_message(client, people, query):
-    auth = _token(client, "inspector")
+    auth = api_auth(client, "inspector")
     response = client.get(f"/api/v1/recordings?{query}", **auth)
     assert response.status_code == 400, response.content[:300]
     body = json.loads(response.content)
@@ -191,7 +161,7 @@ def test_api_list_answers_bad_dates_with_a_json_message(client, people, query):
 
 @pytest.mark.django_db
 def test_api_list_takes_good_dates(client, rec, people):
-    auth = _token(client, "officer")
+    auth = api_auth(client, "officer")
     response = client.get("/api/v1/recordings?date_from=2026-11-20&date_to=2026-11-20", **auth)
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["items"]] == [rec.pk]

@@ -12,42 +12,24 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from conftest import streamed
 from jilu.access.testing import grant_copy
-from jilu.audit.models import AuditEntry
 from jilu.evidence import playback
 from jilu.evidence.models import Derivative
-from jilu.evidence.tests.recordings import officers_recording
+from jilu.evidence.tests.recordings import audit_entries, officers_recording
 
 DATA = bytes((i * 7 + 3) % 256 for i in range(3001))
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-
-
 @pytest.fixture
 def rec(store, people, tree):
     return officers_recording(people, tree, start=START, data=DATA)
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content)
-
-
-def _entries(action: str, rec) -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(
-            action=f"evidence.recording.{action}", object_id=str(rec.pk)
-        ).order_by("seq")
-    )
 
 
 # --- the parser, without HTTP -------------------------------------------------
@@ -95,7 +77,7 @@ def test_every_byte_range_comes_back_exactly(client, rec, people):
         assert response.status_code == 206
         last = min(end, size - 1)
         assert response["Content-Range"] == f"bytes {start}-{last}/{size}"
-        body = _body(response)
+        body = streamed(response)
         assert body == DATA[start : last + 1]
         assert int(response["Content-Length"]) == len(body)
 
@@ -112,13 +94,13 @@ def test_whole_suffix_and_unsatisfiable(client, rec, people):
     assert whole["Accept-Ranges"] == "bytes"
     assert whole["ETag"] == f'"{rec.sha256}"'
     assert whole["Content-Type"] == "video/mp4"
-    assert _body(whole) == DATA
+    assert streamed(whole) == DATA
     suffix = client.get(url, HTTP_RANGE="bytes=-100")
     assert suffix.status_code == 206
     assert suffix["Content-Range"] == f"bytes {len(DATA) - 100}-{len(DATA) - 1}/{len(DATA)}"
-    assert _body(suffix) == DATA[-100:]
+    assert streamed(suffix) == DATA[-100:]
     open_ended = client.get(url, HTTP_RANGE="bytes=3000-")
-    assert _body(open_ended) == DATA[3000:]
+    assert streamed(open_ended) == DATA[3000:]
     too_far = client.get(url, HTTP_RANGE=f"bytes={len(DATA)}-")
     assert too_far.status_code == 416
     assert too_far["Content-Range"] == f"bytes */{len(DATA)}"
@@ -129,7 +111,7 @@ def test_if_range_with_another_etag_sends_everything(client, rec, people):
     client.force_login(people["officer"])
     url = reverse("evidence:recording_play", args=[rec.pk])
     same = client.get(url, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE=f'"{rec.sha256}"')
-    assert same.status_code == 206 and _body(same) == DATA[:10]
+    assert same.status_code == 206 and streamed(same) == DATA[:10]
     # Another ETag would get the whole object: for a play that is a copy (C6.3).
     other = client.get(url, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"0000"')
     assert other.status_code == 403
@@ -145,10 +127,10 @@ def test_download_names_the_original_and_is_audited(client, rec, people):
     client.force_login(people["archivist"])
     response = client.get(reverse("evidence:recording_download", args=[rec.pk]))
     assert response.status_code == 200
-    assert _body(response) == DATA
+    assert streamed(response) == DATA
     assert "attachment;" in response["Content-Disposition"]
     assert "A000001_900001_20261120090000_0001.MP4" in response["Content-Disposition"]
-    (entry,) = _entries("download", rec)
+    (entry,) = audit_entries("download", rec)
     assert entry.actor_id == people["archivist"].pk
 
 
@@ -158,7 +140,7 @@ def test_play_is_audited_once_per_viewing_not_per_range(client, rec, people):
     url = reverse("evidence:recording_play", args=[rec.pk])
     for start in (0, 100, 2000):
         assert client.get(url, HTTP_RANGE=f"bytes={start}-").status_code == 206
-    assert len(_entries("play", rec)) == 1
+    assert len(audit_entries("play", rec)) == 1
 
 
 @pytest.mark.django_db
@@ -169,10 +151,10 @@ def test_outside_scope_is_404_and_the_refusal_is_audited(client, rec, people):
         for route in ("recording_play", "recording_download", "recording_detail"):
             response = client.get(reverse(f"evidence:{route}", args=[rec.pk]))
             assert response.status_code == 404, (name, route)
-    refused = _entries("refused", rec)
+    refused = audit_entries("refused", rec)
     assert len(refused) == 9
     assert {e.details["wanted"] for e in refused} == {"play", "download", "view"}
-    assert not _entries("play", rec) and not _entries("download", rec)
+    assert not audit_entries("play", rec) and not audit_entries("download", rec)
 
 
 @pytest.mark.django_db
@@ -197,16 +179,16 @@ def test_playback_copy_when_the_original_is_not_playable(client, rec, people):
     )
     client.force_login(people["officer"])
     played = client.get(reverse("evidence:recording_play", args=[rec.pk]), HTTP_RANGE="bytes=0-")
-    assert _body(played) == b"h264 copy" * 100
+    assert streamed(played) == b"h264 copy" * 100
     assert played["ETag"] == f'"{copy.sha256}"'
     grant_copy(people["archivist"], [rec])
     client.force_login(people["archivist"])
     downloaded = client.get(reverse("evidence:recording_download", args=[rec.pk]))
-    assert _body(downloaded) == DATA
+    assert streamed(downloaded) == DATA
     client.force_login(people["officer"])
     page = client.get(reverse("evidence:recording_detail", args=[rec.pk]))
     assert "派生" in page.content.decode()
-    assert _entries("play", rec)[0].details == {"derived": True}
+    assert audit_entries("play", rec)[0].details == {"derived": True}
 
 
 @pytest.mark.django_db
@@ -238,4 +220,4 @@ def test_production_modes(client, rec, people, settings, store):
             urllib.request.Request(location, headers={"Range": "bytes=10-19"})
         ) as got:
             assert got.read() == DATA[10:20]
-    assert len(_entries("play", rec)) == 1
+    assert len(audit_entries("play", rec)) == 1

@@ -13,7 +13,6 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from jilu.access.testing import grant_copy
@@ -24,11 +23,6 @@ from jilu.evidence.tests.conftest import use_store
 from jilu.evidence.tests.recordings import make_recording, recorder_for
 
 NINE = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 @pytest.fixture

@@ -17,15 +17,6 @@ from jilu.evidence.tests.recordings import make_recording, recorder_for
 NINE = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
-@pytest.fixture(autouse=True)
-def _fresh_audit_dedupe():
-    """Playback audits once per person and recording per few minutes (a cache);
-    ids repeat between tests, so each test starts with an empty cache."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def recs(settings, tmp_path, people, tree):
     use_store(settings, tmp_path, "file")

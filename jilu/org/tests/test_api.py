@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import api_auth
 from jilu.org.models import Person
 from jilu.org.roster import SHEET_PEOPLE, XLSX_MIME
 from jilu.org.tests.xlsx import person_row, read_sheets, roster_bytes
@@ -12,19 +12,9 @@ from jilu.org.tests.xlsx import person_row, read_sheets, roster_bytes
 SQUAD1 = "350203000101"
 
 
-def _token(client, username: str) -> dict:
-    response = client.post(
-        "/api/v1/auth/token",
-        {"username": username, "password": PASSWORD},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
-
-
 @pytest.mark.django_db
 def test_get_unit_by_code(client, people):
-    auth = _token(client, "officer")
+    auth = api_auth(client, "officer")
     response = client.get("/api/v1/units/350206000001", **auth)
     assert response.status_code == 200
     assert response.json() == {
@@ -43,7 +33,7 @@ def test_get_unit_by_code(client, people):
 
 @pytest.mark.django_db
 def test_get_person_by_username_is_scoped(client, people):
-    auth = _token(client, "officer")
+    auth = api_auth(client, "officer")
     response = client.get("/api/v1/people/officer_b", **auth)
     assert response.status_code == 200
     body = response.json()
@@ -51,14 +41,14 @@ def test_get_person_by_username_is_scoped(client, people):
     # Outside the officer's unit: not found, exactly as for a name that does not exist.
     assert client.get("/api/v1/people/officer_other", **auth).status_code == 404
     assert client.get("/api/v1/people/nobody", **auth).status_code == 404
-    admin = _token(client, "squad_admin")
+    admin = api_auth(client, "squad_admin")
     assert client.get("/api/v1/people/officer", **admin).status_code == 404
     assert client.get("/api/v1/people/officer_other", **admin).status_code == 200
 
 
 @pytest.mark.django_db
 def test_people_list_by_unit_subtree_and_active(client, people):
-    auth = _token(client, "admin")
+    auth = api_auth(client, "admin")
     response = client.get("/api/v1/people", {"unit": "350203000001", "subtree": "true"}, **auth)
     assert {p["username"] for p in response.json()} == {
         "officer",
@@ -80,7 +70,7 @@ def test_people_list_by_unit_subtree_and_active(client, people):
 
 @pytest.mark.django_db
 def test_roster_over_the_api(client, people):
-    admin = _token(client, "admin")
+    admin = api_auth(client, "admin")
     response = client.get("/api/v1/roster.xlsx", **admin)
     assert response.status_code == 200 and response["Content-Type"] == XLSX_MIME
     assert len(read_sheets(response.content)[SHEET_PEOPLE]) == 12
@@ -103,7 +93,7 @@ def test_roster_over_the_api(client, people):
     assert response.status_code == 400
     assert "文件不是有效的 XLSX 工作簿" in response.json()["detail"]
 
-    officer = _token(client, "officer")
+    officer = api_auth(client, "officer")
     assert client.post("/api/v1/roster", {"file": _file(good)}, **officer).status_code == 403
     assert client.get("/api/v1/roster.xlsx", **officer).status_code == 403
 

@@ -41,6 +41,15 @@ VOLUMES = [
     ("officer13", "A000104", "14:00", 0.5, 0.0, [], 0, 0),
 ]
 PLACE = "中山路步行街（演示）"
+# The squad's activities that day: officers, kind, address, start, end.
+ACTIVITIES = [
+    # Recorded by 王五 with a break, by 李四 until 10:00: 10:00–10:20 by neither (C4.3).
+    (("officer", "officer12"), "S1", "思明区中山路 88 号", "09:00", "10:30"),
+    # 张三 recorded the first half hour only; 赵六 recorded nothing.
+    (("officer13", "officer14"), "S1", "思明区中山路 120 号", "14:00", "15:00"),
+    # Nobody recorded anything (C2.1); 赵六 notes why in the duty log (C6.2).
+    (("officer14", "squad1"), "S4", "思明区中山路 200 号", "16:00", "16:30"),
+]
 
 
 class Command(BaseCommand):
@@ -61,8 +70,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo footage already present.")
             return
         day = timezone.localtime(timezone.now(), SHANGHAI).date() - timedelta(days=1)
+        self._wait(opts["server"], opts["wait"])  # before writing anything
         self._casework(squad, day)
-        self._wait(opts["server"], opts["wait"])
         station = Path(sys.executable).with_name("jilu-station")
         with tempfile.TemporaryDirectory(prefix="jilu-demo-") as tmp:
             for username, serial, start, hours, offset, gaps, photos, audio in VOLUMES:
@@ -153,39 +162,21 @@ class Command(BaseCommand):
             unit=squad,
             kind="organisation",
             name="厦门某某餐饮有限公司",
-            id_number="91350203MA2XXXXX0Y",
+            id_number="91350203MA2Y4RK27U",
         )
-        common = {"actor": ACTOR, "unit": squad, "party": party, "place_name": PLACE}
-        # Recorded by 王五 with a break, and by 李四 until 10:00: 10:00–10:20 nobody (C4.3).
-        casework.create_activity(
-            officers=[people["officer"], people["officer12"]],
-            kind="S1",
-            category="inspection",
-            address="思明区中山路 88 号",
-            actual_start=at("09:00"),
-            actual_end=at("10:30"),
-            **common,
-        )
-        # 张三 recorded the first half hour only.
-        casework.create_activity(
-            officers=[people["officer13"], people["officer14"]],
-            kind="S1",
-            category="inspection",
-            address="思明区中山路 120 号",
-            actual_start=at("14:00"),
-            actual_end=at("15:00"),
-            **common,
-        )
-        # Nobody recorded anything (C2.1); 赵六 noted why in the duty log (C6.2).
-        casework.create_activity(
-            officers=[people["officer14"], people["squad1"]],
-            kind="S4",
-            category="inspection",
-            address="思明区中山路 200 号",
-            actual_start=at("16:00"),
-            actual_end=at("16:30"),
-            **common,
-        )
+        for officers, kind, address, begin, finish in ACTIVITIES:
+            casework.create_activity(
+                actor=ACTOR,
+                officers=[people[name] for name in officers],
+                kind=kind,
+                category="inspection",
+                unit=squad,
+                party=party,
+                place_name=PLACE,
+                address=address,
+                actual_start=at(begin),
+                actual_end=at(finish),
+            )
         dutylog.create_note(
             actor=people["officer14"],
             start=at("16:00"),
