@@ -67,11 +67,13 @@ run: install
 test: install node-deps
 	$(BIN)/ruff check jilu jilu_station tests bench
 	$(BIN)/ruff format --check jilu jilu_station tests bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 	JILU_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m db_sensitive
 
 lint:
 	$(BIN)/ruff check jilu jilu_station tests bench
+	$(BIN)/lint-imports --no-cache
 
 format:
 	$(BIN)/ruff format jilu jilu_station tests bench

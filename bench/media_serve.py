@@ -123,7 +123,7 @@ def prepare(work: Path, size: int) -> tuple[int, str, str, Path]:
         session[HASH_SESSION_KEY] = person.get_session_auth_hash()
         session.set_expiry(3600)
         session.save()
-        from jilu.api_auth import token_digest
+        from jilu.org.api_auth import token_digest
         from jilu.org.models import ApiToken
         raw = "jpt_bench-" + os.urandom(16).hex()
         ApiToken.objects.create(person=person, digest=token_digest(raw), prefix=raw[:8],

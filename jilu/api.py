@@ -10,12 +10,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from jilu.api_auth import BearerAuth
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.evidence.api import router as evidence_router
 from jilu.ingest.api import router as ingest_router
 from jilu.org.api import router as org_router
+from jilu.org.api_auth import BearerAuth
 from jilu.transfer.api import router as transfer_router
 
 api = NinjaAPI(

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jilu.transfer",
     "jilu.access",
     "jilu.dutylog",
+    "jilu.web",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "jilu.org.context.navigation",
+                "jilu.web.context.navigation",
             ],
         },
     }

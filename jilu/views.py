@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jilu.org import actions
-from jilu.org.home import home_context, primary_role
 from jilu.org.models import Person
+from jilu.web.home import home_context, primary_role
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -42,14 +42,14 @@ def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, se
     leader = Client()
     leader.force_login(Person.objects.get(username="squad1"))
     day = (timezone.localtime(timezone.now()).date() - timedelta(days=1)).isoformat()
-    html = leader.get(reverse("casework:unit_day"), {"day": day}).content.decode()
+    html = leader.get(reverse("web:unit_day"), {"day": day}).content.decode()
     assert "bar rec-complete" in html
     assert "bar gap-unexplained" in html and "bar gap-pending" in html
     assert "人需要核查" in html
     # Docked today, the footage of yesterday still counts its docking (C5.1).
     from datetime import date
 
-    from jilu.casework.unit_day import build_unit_day
+    from jilu.web.unit_day import build_unit_day
 
     squad = Person.objects.get(username="squad1")
     data = build_unit_day(squad, squad.unit, date.fromisoformat(day))

@@ -17,7 +17,7 @@ from django.utils import translation
 
 from jilu.audit import labels
 from jilu.devices import actions as device_actions
-from jilu.org import context, home
+from jilu.web import context, home
 
 JILU = Path(home.__file__).resolve().parent.parent
 LOCALE = JILU / "locale"

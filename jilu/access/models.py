@@ -138,10 +138,10 @@ class AccessRequest(models.Model):
             return access.ALL
         q = Q(requester_id=user.pk)
         if user.unit_id and user.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.ARCHIVIST):
-            from jilu.access.scope import covered_recordings
+            from jilu.evidence.scope import recordings_of_unit
 
             links = cls.recordings.through.objects.filter(
-                recording_id__in=covered_recordings(user.unit).values("pk")
+                recording_id__in=recordings_of_unit(user.unit).values("pk")
             )
             q |= Q(unit__path__startswith=user.unit.path) | Q(
                 pk__in=links.values("accessrequest_id")

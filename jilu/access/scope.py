@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jilu.access.models import AccessRequest
+from jilu.evidence.scope import recordings_of_unit
 from jilu.org.roles import LEADERS, Role
 
 Link = AccessRequest.recordings.through
@@ -28,17 +29,8 @@ def holds(user: Any, *roles: str) -> bool:
     return bool(user.roles.intersection(roles))
 
 
-def covered_recordings(unit: Any) -> QuerySet:
-    """Recordings whose officer's or recorder's unit lies in ``unit``'s subtree."""
-    from jilu.devices.models import Recorder
-    from jilu.evidence.models import Recording
-    from jilu.org.models import Person, Unit
-
-    units = Unit.objects.filter(path__startswith=unit.path).values("pk")
-    return Recording.objects.filter(
-        Q(officer_id__in=Person.objects.filter(unit_id__in=units).values("pk"))
-        | Q(recorder_id__in=Recorder.objects.filter(unit_id__in=units).values("pk"))
-    )
+# A leader or archivist covers the recordings of their unit subtree.
+covered_recordings = recordings_of_unit
 
 
 def covers_all(user: Any, request: AccessRequest) -> bool:

@@ -8,14 +8,8 @@ UPDATE and DELETE on the entries table; ``jilu verify`` recomputes the chain.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-
-from jilu.org import access
-from jilu.org.access import RestrictedQuerySet
 
 
 class AuditEntry(models.Model):
@@ -34,23 +28,12 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = RestrictedQuerySet.as_manager()
-
     class Meta:
         ordering = ["seq"]
         indexes = [
             models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
             models.Index(fields=["actor", "seq"], name="audit_actor_idx"),
         ]
-
-    @classmethod
-    def access_q(cls, user: Any, action: str) -> Q | None:
-        # Read-only for everyone; administrators and inspectors read it all.
-        if action != access.VIEW or not getattr(user, "is_authenticated", False):
-            return None
-        if user.has_role("admin", "inspector"):
-            return access.ALL
-        return Q(actor_id=user.pk)
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

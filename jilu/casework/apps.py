@@ -7,12 +7,21 @@ class CaseworkConfig(AppConfig):
     verbose_name = "执法活动与案件"
 
     def ready(self) -> None:
-        # C5.3: a bad naming template stops start-up instead of failing the
-        # first annotation of the day.
         from django.conf import settings
 
+        from jilu.casework import hooks as casework_hooks
         from jilu.casework.naming import check_template
         from jilu.conf import ConfigError
+        from jilu.evidence import hooks
+
+        # Evidence asks casework which recordings an officer shares through an
+        # activity, which a keyword finds through annotations, which are annotated.
+        hooks.register_shared_with(casework_hooks.shared_with)
+        hooks.register_keyword_matches(casework_hooks.keyword_matches)
+        hooks.register_annotations(casework_hooks.annotations)
+
+        # C5.3: a bad naming template stops start-up instead of failing the
+        # first annotation of the day.
 
         template = getattr(settings, "CASEWORK_NAME_TEMPLATE", "")
         if template:

@@ -50,7 +50,7 @@ class GapExplanation:
     @property
     def text(self) -> str:
         if self.state == "confirmed" and self.note is not None:
-            from jilu.dutylog.views import reason_label
+            from jilu.dutylog.labels import reason_label
 
             leader = self.note.confirmed_by
             return _("已说明：%(reason)s（执勤日志，已由%(leader)s确认）") % {

@@ -23,9 +23,9 @@ from jilu.casework.models import (
     RecordedStep,
     RetentionClass,
 )
-from jilu.devices.forms import LocalDateTimeInput, PersonChoiceField, UnitChoiceField
 from jilu.org.models import Person, RoleGrant, Unit
 from jilu.org.roles import Role
+from jilu.org.widgets import LocalDateTimeInput, PersonChoiceField, UnitChoiceField
 
 
 def when(label: Any, *, required: bool = False) -> forms.DateTimeField:

@@ -1,12 +1,11 @@
 from django.urls import path
 
-from jilu.casework import views, views_unit_day
+from jilu.casework import views
 
 app_name = "casework"
 urlpatterns = [
     path("annotate/", views.queue, name="queue"),
     path("annotate/squad/", views.squad_queue, name="squad_queue"),
-    path("day/", views_unit_day.unit_day, name="unit_day"),
     path("recordings/<int:pk>/", views.annotation, name="annotation"),
     path("recordings/<int:pk>/annotate/", views.annotate, name="annotate"),
     path(

@@ -21,7 +21,7 @@ from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import ActivityForm, may_write_activities
 from jilu.casework.models import Activity, ActivityKind, Annotation
 from jilu.casework.views_common import _page, _party_from
-from jilu.devices.forms import apply_errors
+from jilu.org.widgets import apply_errors
 
 # --- activities -----------------------------------------------------------------------
 

@@ -23,9 +23,9 @@ from jilu.casework import actions, queries
 from jilu.casework.forms import AnnotateForm, QuickActivityForm, may_write_activities
 from jilu.casework.models import DEFAULT_STEP, Activity, Annotation
 from jilu.casework.views_common import _page, _party_from
-from jilu.devices.forms import apply_errors
 from jilu.evidence.models import Recording
 from jilu.org.roles import LEADERS, Role
+from jilu.org.widgets import apply_errors
 
 SQUAD_QUEUE_READERS = (Role.ADMIN, Role.INSPECTOR, *LEADERS)
 

@@ -21,7 +21,7 @@ from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import CaseForm, StatusForm
 from jilu.casework.models import CASE_EDITORS, Activity, Case
 from jilu.casework.views_common import _page
-from jilu.devices.forms import apply_errors
+from jilu.org.widgets import apply_errors
 
 # --- cases -----------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from jilu.casework import powers
 from jilu.casework.forms import PowerImportForm
 from jilu.casework.models import Power
 from jilu.casework.views_common import _page
-from jilu.devices.forms import apply_errors
 from jilu.org.models import Unit
 from jilu.org.roles import Role
+from jilu.org.widgets import apply_errors
 
 # --- the list of powers --------------------------------------------------------------
 

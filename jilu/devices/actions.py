@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from jilu.api_auth import token_digest
 from jilu.audit.chain import record
 from jilu.devices.models import DeviceEvent, Holding, Recorder, Workstation
+from jilu.org.api_auth import token_digest
 from jilu.org.models import Person, Unit
 
 STATION_TOKEN_PREFIX = "jst_"

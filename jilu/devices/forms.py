@@ -13,46 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from jilu.devices import queries
 from jilu.devices.labels import KIND_LABELS, STATUS_LABELS
 from jilu.devices.models import DeviceEvent, Recorder, serial_validator
+from jilu.org import widgets
 from jilu.org.models import Person, Unit
+from jilu.org.widgets import PersonChoiceField, UnitChoiceField, when_field
 
 GB = 10**9  # recorders report storage in decimal gigabytes, as their screens show it
 
 # The kinds a holder reports on their own recorder (C6.5.5–6); leaders also log repairs and finds.
 HOLDER_INCIDENTS = (DeviceEvent.Kind.FAULT, DeviceEvent.Kind.DAMAGE, DeviceEvent.Kind.LOSS)
 MANAGER_INCIDENTS = (*HOLDER_INCIDENTS, DeviceEvent.Kind.REPAIR, DeviceEvent.Kind.FOUND)
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    """A datetime-local input; values are read and shown in Asia/Shanghai (TIME_ZONE)."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs={"step": "1", **(attrs or {})}, format="%Y-%m-%dT%H:%M:%S")
-
-
-def when_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        widget=LocalDateTimeInput(),
-        help_text="" if required else _("北京时间；留空表示现在"),
-    )
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:
-        return f"{'　' * max(obj.depth, 0)}{obj.name}"
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Person) -> str:
-        user_no = obj.user_no or gettext("无警号")
-        label = f"{obj.name}（{user_no}）· {obj.unit.short_name if obj.unit_id else ''}"
-        held = getattr(obj, "held_serial", None)
-        if held:
-            label += " · " + gettext("已持有 %(serial)s") % {"serial": held}
-        return label
 
 
 class RegisterRecorderForm(forms.Form):
@@ -205,14 +174,5 @@ FIELD_ALIASES = {"storage_free_bytes": "storage_free_gb", "storage_total_bytes":
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show an action's ValidationError on the form: on its field when the form
-    has that field, otherwise above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            field = FIELD_ALIASES.get(field, field)
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+    """``org.widgets.apply_errors`` with the recorder forms' field aliases."""
+    widgets.apply_errors(form, exc, aliases=FIELD_ALIASES)

@@ -21,46 +21,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from jilu.devices.models import Recorder
 from jilu.dutylog import actions
+from jilu.dutylog.labels import label, reason_label, state_label
 from jilu.dutylog.models import READERS, UnrecordedNote
 from jilu.org.roles import LEADERS, Role
 
 PAGE_SIZE = 50
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
-
-# The interface's words for the model's choices (the model keeps the Chinese labels).
-REASON_LABELS = {
-    UnrecordedNote.Reason.WEATHER: gettext_lazy("恶劣天气"),
-    UnrecordedNote.Reason.DEVICE_FAULT: gettext_lazy("设备故障"),
-    UnrecordedNote.Reason.BATTERY: gettext_lazy("电量耗尽"),
-    UnrecordedNote.Reason.STORAGE_FULL: gettext_lazy("存储已满"),
-    UnrecordedNote.Reason.RECORDER_UNAVAILABLE: gettext_lazy("记录仪遗失或送修"),
-    UnrecordedNote.Reason.OTHER: gettext_lazy("其他"),
-}
-STATE_LABELS = {
-    UnrecordedNote.State.PENDING: gettext_lazy("待确认"),
-    UnrecordedNote.State.RETURNED: gettext_lazy("已退回"),
-    UnrecordedNote.State.CONFIRMED: gettext_lazy("已确认"),
-}
-
-
-def reason_label(value: str) -> str:
-    return str(REASON_LABELS.get(value, value))
-
-
-def state_label(value: str) -> str:
-    return str(STATE_LABELS.get(value, value))
-
-
-def label(note: UnrecordedNote) -> UnrecordedNote:
-    note.reason_label = reason_label(note.reason)
-    note.state_label = state_label(note.state)
-    return note
 
 
 def parse_local(value: str) -> datetime | None:

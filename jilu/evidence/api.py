@@ -17,12 +17,13 @@ from django.utils.dateparse import parse_datetime
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from jilu.api_auth import person_only
 from jilu.evidence import playback
+from jilu.evidence.hooks import copy_gate
 from jilu.evidence.missing import StoredObjectMissing, raise_alarm
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
 from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
+from jilu.org.api_auth import person_only
 from jilu.org.models import Unit
 
 router = Router(tags=["recordings"])
@@ -221,9 +222,8 @@ def recording_content(request: HttpRequest, pk: int, download: bool = False) -> 
     rec = _get(request, pk, "download" if download else "play")
     extra = None
     if download:
-        from jilu.access import gate
-
-        grant = gate.authorise_copy(request, rec, via="api")
+        gate = copy_gate()
+        grant = gate.authorise(request, rec, via="api")
         if grant is None:
             playback.note_access(
                 actor=request.user,
@@ -231,7 +231,7 @@ def recording_content(request: HttpRequest, pk: int, download: bool = False) -> 
                 action="refused",
                 details={"wanted": "download", "via": "api", "reason": "no_approved_request"},
             )
-            raise HttpError(403, str(gate.REFUSAL))
+            raise HttpError(403, str(gate.refusal))
         extra = {"request": grant.number}
     try:
         return playback.serve_recording(request, rec, download=download, via="api", extra=extra)

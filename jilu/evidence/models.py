@@ -150,20 +150,18 @@ class Recording(models.Model):
         if user.is_superuser or access.is_inspector(user):
             return access.ALL
         # Officers also see the recordings of activities they took part in
-        # (their partner's recorder filmed the same scene, C4.1).
-        from jilu.casework.models import Activity, Annotation
-
+        # (their partner's recorder filmed the same scene, C4.1); casework says
+        # which (``jilu.evidence.hooks``).
+        #
         # Every branch tests a column of the recording itself against a subquery,
         # never a joined table: a join (annotation, officer, recorder) inside an
         # OR makes SQLite scan the whole table, while ``column IN (subquery)``
-        # lets it answer each branch from an index (a multi-index OR). One
-        # annotation per recording, so ``pk IN`` selects the same rows as a join.
-        activities = Activity.officers.through.objects.filter(person_id=user.pk)
-        took_part = Q(
-            pk__in=Annotation.objects.filter(
-                activity_id__in=activities.values("activity_id")
-            ).values("recording_id")
-        )
+        # lets it answer each branch from an index (a multi-index OR).
+        from jilu.evidence.hooks import hooks
+
+        took_part = Q(officer_id=user.pk)
+        for provider in hooks.shared_with:
+            took_part |= Q(pk__in=provider(user))
         if user.has_role(*UNIT_READERS) and user.unit_id:
             from jilu.devices.models import Recorder
             from jilu.org.models import Person, Unit
@@ -172,10 +170,9 @@ class Recording(models.Model):
             return (
                 Q(officer_id__in=Person.objects.filter(unit_id__in=units).values("pk"))
                 | Q(recorder_id__in=Recorder.objects.filter(unit_id__in=units).values("pk"))
-                | Q(officer_id=user.pk)
                 | took_part
             )
-        return Q(officer_id=user.pk) | took_part
+        return took_part
 
 
 # Media processing and fixity (their own module, registered with this app).

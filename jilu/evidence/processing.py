@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jilu.audit.chain import record
+from jilu.evidence.deadlines import COLLECTION_DEADLINE
 from jilu.evidence.media import ProbeResult
 from jilu.evidence.media_models import Derivative, MediaInfo
 from jilu.evidence.models import Recording, StoredObject
@@ -82,10 +83,7 @@ def record_processing(
             )
             added.append({"kind": d.kind, "sha256": d.stored_object.sha256})
 
-        # C5.1: now that the real end is known, the 24-hour flag is measured from it
-        # (ingest's own deadline; imported here so ingest may import this module's callers).
-        from jilu.ingest.actions import COLLECTION_DEADLINE
-
+        # C5.1: now that the real end is known, the 24-hour flag is measured from it.
         ended_at = end_of(recording, result)
         recording_changes: dict[str, Any] = {}
         if ended_at is not None and ended_at != recording.ended_at:
@@ -137,21 +135,4 @@ def record_failure(
                 "gave_up": gave_up,
             },
         )
-    return media
-
-
-def requeue_processing(*, actor: Any, recording: Recording) -> MediaInfo:
-    """An administrator asks for a recording to be processed again (after a failure or
-    when it is stuck): attempts start over, the run is enqueued once this commits."""
-    from jilu.evidence.tasks import enqueue_processing
-
-    with transaction.atomic():
-        recording = Recording.objects.select_for_update().get(pk=recording.pk)
-        media, _ = MediaInfo.objects.get_or_create(recording=recording)
-        previous = {"attempts": media.attempts, "last_error": media.last_error[:500]}
-        media.attempts = 0
-        media.last_error = ""
-        media.save(update_fields=["attempts", "last_error"])
-        record("evidence.media.requeue", actor=actor, obj=recording, details=previous)
-        enqueue_processing(recording.pk, force=True)
     return media

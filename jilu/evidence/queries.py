@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from jilu.devices.models import Recorder
+from jilu.evidence.deadlines import ANNOTATION_DEADLINE  # noqa: F401 (C5.2, used by callers)
+from jilu.evidence.hooks import annotations as hooks_annotations
+from jilu.evidence.hooks import hooks
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.rows import lean
 from jilu.evidence.timeline import SHANGHAI
@@ -33,8 +34,6 @@ from jilu.org.access import is_inspector
 from jilu.org.models import Person, Unit
 from jilu.org.roles import UNIT_READERS
 
-# C5.2: recordings are linked/annotated within 48 hours of collection.
-ANNOTATION_DEADLINE = timedelta(hours=48)
 # Counting stops here: "more than 10,000" is all a person needs to narrow the filters.
 COUNT_CAP = 10_000
 
@@ -57,14 +56,9 @@ LIST_FIELDS = (
 )
 
 
-@cache
 def has_annotations() -> bool:
-    """Whether the casework app's ``Annotation`` (one per recording) is installed."""
-    try:
-        Recording._meta.get_field("annotation")
-    except FieldDoesNotExist:
-        return False
-    return True
+    """Whether an app above (casework) annotates recordings (``jilu.evidence.hooks``)."""
+    return hooks.annotations is not None
 
 
 @dataclass
@@ -136,34 +130,22 @@ def _match_word(word: str, *, wide: bool = False) -> Q:
         Q(name__icontains=word) | Q(user_no__iexact=word) | Q(cert_no__iexact=word)
     ).values("pk")
     recorders = Recorder.objects.filter(serial__iexact=word).values("pk")
-    annotated = None
-    if has_annotations():
-        from jilu.casework.models import Activity, Annotation, Party
-
-        parties = Party.objects.filter(name__icontains=word).values("pk")
-        activities = Activity.objects.filter(
-            Q(address__icontains=word) | Q(place_name__icontains=word) | Q(party_id__in=parties)
-        ).values("pk")
-        annotated = Annotation.objects.filter(
-            Q(standard_name__icontains=word)
-            | Q(note__icontains=word)
-            | Q(activity_id__in=activities)
-        ).values("recording_id")
+    # Annotations and their activities are casework's: it says what a word finds there.
+    found = [provider(word) for provider in hooks.keyword_matches]
     if wide:
         parts = [
             Recording.objects.filter(original_name__icontains=word).values("pk"),
             Recording.objects.filter(officer_id__in=people).values("pk"),
             Recording.objects.filter(recorder_id__in=recorders).values("pk"),
         ]
-        if annotated is not None:
-            parts.append(annotated)
+        parts.extend(found)
         first, *rest = (part.order_by() for part in parts)
         return Q(pk__in=first.union(*rest, all=True))
     match = (
         Q(original_name__icontains=word) | Q(recorder_id__in=recorders) | Q(officer_id__in=people)
     )
-    if annotated is not None:
-        match |= Q(pk__in=annotated)
+    for part in found:
+        match |= Q(pk__in=part)
     return match
 
 
@@ -203,10 +185,9 @@ def filter_recordings(
             qs = qs.filter(media__integrity=f.integrity)
     if f.late is not None:
         qs = qs.filter(collected_within_24h=not f.late)
-    if has_annotations():
-        from jilu.casework.models import Annotation
-
-        annotated = Exists(Annotation.objects.filter(recording_id=OuterRef("pk")))
+    annotations = hooks_annotations()
+    if annotations is not None:
+        annotated = Exists(annotations.filter(recording_id=OuterRef("pk")))
         if f.annotated is not None:
             qs = qs.filter(annotated if f.annotated else ~annotated)
         if f.overdue:
@@ -253,12 +234,9 @@ def officers_in_scope(user: Any) -> QuerySet:
     if reads_everything(user):
         return Person.objects.all()
     q = Q(pk=user.pk)
-    if has_annotations():
-        from jilu.casework.models import Activity, Annotation
-
-        activities = Activity.officers.through.objects.filter(person_id=user.pk)
-        tied = Annotation.objects.filter(activity_id__in=activities.values("activity_id"))
-        q |= Q(pk__in=tied.values("recording__officer_id"))
+    for provider in hooks.shared_with:
+        shared = Recording.objects.filter(pk__in=provider(user))
+        q |= Q(pk__in=shared.values("officer_id"))
     if user.has_role(*UNIT_READERS) and user.unit_id:
         from jilu.devices.models import Holding
 

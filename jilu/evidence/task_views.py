@@ -4,7 +4,7 @@ Administrators see recent tasks (django-tasks-db results) and the recordings
 whose media processing failed or is stuck, and can queue a recording again;
 inspectors read the same page without the button (C6.4); everyone else gets
 403. Recordings are narrowed with ``restrict(user, VIEW)``; the re-queue goes
-through the audited action ``processing.requeue_processing``.
+through the audited action ``requeue.requeue_processing``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django_tasks_db.models import DBTaskResult
 
 from jilu.evidence.media_models import MediaInfo
 from jilu.evidence.models import Recording
-from jilu.evidence.processing import requeue_processing
+from jilu.evidence.requeue import requeue_processing
 from jilu.evidence.tasks import MAX_ATTEMPTS
 from jilu.org.access import VIEW
 from jilu.org.roles import Role

@@ -15,11 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from jilu.evidence import detail, fixity, playback, timeline
+from jilu.evidence import fixity, playback
 from jilu.evidence.forms import AcknowledgeForm, RecordingFilterForm
+from jilu.evidence.hooks import copy_gate
 from jilu.evidence.missing import StoredObjectMissing, missing_page
 from jilu.evidence.models import Derivative, FixityAlarm, MediaInfo, Recording
 from jilu.evidence.queries import (
@@ -47,7 +47,7 @@ def _querystring_without_page(request: HttpRequest) -> str:
     return query.urlencode() + "&" if query else ""
 
 
-def _get_recording(request: HttpRequest, pk: int, wanted: str, *, lean: bool = False) -> Recording:
+def get_recording(request: HttpRequest, pk: int, wanted: str, *, lean: bool = False) -> Recording:
     """The recording if the person may see it; otherwise the refusal is audited and 404.
 
     ``lean`` (serving bytes) fetches only what serving needs: every Range
@@ -90,7 +90,9 @@ def recording_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for rec in page_obj.object_list:
         info = media_of(rec)
-        rows.append({"rec": rec, "media": info, "badge": INTEGRITY_BADGE.get(_integrity(info), "")})
+        rows.append(
+            {"rec": rec, "media": info, "badge": INTEGRITY_BADGE.get(integrity_of(info), "")}
+        )
     return render(
         request,
         "evidence/recording_list.html",
@@ -105,81 +107,13 @@ def recording_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _integrity(info: MediaInfo | None) -> str:
+def integrity_of(info: MediaInfo | None) -> str:
     return info.integrity if info else MediaInfo.Integrity.PENDING
 
 
 # --- one recording ---------------------------------------------------------------
-
-
-@never_cache
-@login_required
-def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    recording = _get_recording(request, pk, "view")
-    playback.note_access(actor=request.user, recording_id=recording.pk, action="view")
-    info = media_of(recording)
-    derivatives = {d.kind: d for d in recording.derivatives.select_related("stored_object")}
-    play_derived = _needs_playback_copy(info) and Derivative.Kind.PLAYBACK in derivatives
-    playable = (
-        recording.kind != Recording.Kind.VIDEO or not _needs_playback_copy(info) or play_derived
-    )
-    return render(
-        request,
-        "evidence/recording_detail.html",
-        {
-            "rec": recording,
-            "media": info,
-            "badge": INTEGRITY_BADGE.get(_integrity(info), ""),
-            "processing": detail.processing_state(info),
-            "derivatives": list(derivatives.values()),
-            "poster": derivatives.get(Derivative.Kind.POSTER)
-            or derivatives.get(Derivative.Kind.PREVIEW),
-            "strip": derivatives.get(Derivative.Kind.STRIP),
-            "preview": derivatives.get(Derivative.Kind.PREVIEW),
-            "play_derived": play_derived,
-            "playable": playable,
-            "no_play_reason": "" if playable else detail.no_playback_reason(recording, info),
-            "custody": detail.custody(recording, request.user),
-            "annotation": _annotation(recording),
-            "timeline_day": recording.started_at.astimezone(timeline.SHANGHAI).date().isoformat(),
-            # C3.2: said the same way as on the timeline and in the custody chain.
-            "offset_text": timeline.Docking(
-                recording.started_at, offset_seconds=recording.clock_offset_seconds
-            ).offset_text,
-            **_access_context(request.user, recording),
-        },
-    )
-
-
-def _access_context(user: Any, recording: Recording) -> dict[str, Any]:
-    """Copying the original (C6.3): the download button only for whom it will
-    work, otherwise the request button; this recording's requests in scope."""
-    from jilu.access import scope
-    from jilu.access.models import AccessRequest
-
-    grant = scope.copy_grant(user, recording)
-    return {
-        "copy_grant": grant,
-        "access_requests": list(
-            AccessRequest.objects.restrict(user, "view")
-            .filter(recordings=recording)
-            .select_related("requester")
-            .order_by("-created_at", "-pk")[:20]
-        ),
-    }
-
-
-def _annotation(recording: Recording) -> Any:
-    """The activity and case the recording is tied to (C5.2), once annotated."""
-    from jilu.casework.models import Annotation
-
-    return Annotation.objects.select_related("activity", "case").filter(recording=recording).first()
-
-
-def _needs_playback_copy(info: MediaInfo | None) -> bool:
-    return bool(
-        info and info.integrity != MediaInfo.Integrity.PENDING and not info.browser_playable
-    )
+# The recording page combines the custody chain with the recording's annotation
+# and access requests: it lives above, in ``jilu.web.views_recordings``.
 
 
 def _serve(request: HttpRequest, recording: Recording, **kwargs: Any) -> HttpResponse:
@@ -205,7 +139,7 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
     """The bytes the browser plays, by byte ranges only: the original, or the
     derived H.264 copy when the original cannot be played. A whole copy of the
     original is a download under an approved 调用单 (C6.3)."""
-    recording = _get_recording(request, pk, "play", lean=True)
+    recording = get_recording(request, pk, "play", lean=True)
     return _serve(request, recording)
 
 
@@ -215,10 +149,9 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The original bytes as a file named as on the recorder: a copy, which only
     an archivist makes under an approved, unexpired access request (C6.3,
     C6.5.7); anyone else is refused (403, audited) and pointed to the request form."""
-    from jilu.access import gate
-
-    recording = _get_recording(request, pk, "download", lean=True)
-    grant = gate.authorise_copy(request, recording)
+    recording = get_recording(request, pk, "download", lean=True)
+    gate = copy_gate()
+    grant = gate.authorise(request, recording)
     if grant is None:
         playback.note_access(
             actor=request.user,
@@ -229,7 +162,7 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "access/copy_refused.html",
-            {"rec": recording, "message": gate.REFUSAL},
+            {"rec": recording, "message": gate.refusal},
             status=403,
         )
     return _serve(request, recording, download=True, extra={"request": grant.number})
@@ -246,7 +179,7 @@ def recording_derived(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     triple the log without saying anything new. Refusals (out of scope) are
     audited like any other.
     """
-    recording = _get_recording(request, pk, f"derived:{kind}", lean=True)
+    recording = get_recording(request, pk, f"derived:{kind}", lean=True)
     if kind not in PICTURE_KINDS:
         raise Http404(_("没有这种派生文件"))
     derived = recording.derivatives.filter(kind=kind).select_related("stored_object").first()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,15 +23,12 @@ from django.utils import timezone
 from jilu.audit.chain import record
 from jilu.devices.models import Recorder, Workstation
 from jilu.devices.queries import holder_at
+from jilu.evidence.deadlines import COLLECTION_DEADLINE
 from jilu.evidence.models import Recording, StoredObject
 from jilu.evidence.tasks import enqueue_processing
 from jilu.ingest import naming
 from jilu.ingest.models import DockingSession, QuarantineItem
 from jilu.org.models import Person, Unit
-
-# C5.1: recordings reach a workstation within 24 hours.
-COLLECTION_DEADLINE = timedelta(hours=24)
-
 
 # --- attribution: a chain of checks ---------------------------------------
 

@@ -78,8 +78,8 @@ def _options() -> HttpResponse:
 
 
 def _authenticate(request: HttpRequest) -> Uploader | HttpResponse:
-    """The same bearer tokens as the JSON API (``jilu.api_auth.BearerAuth``)."""
-    from jilu.api_auth import BearerAuth
+    """The same bearer tokens as the JSON API (``jilu.org.api_auth.BearerAuth``)."""
+    from jilu.org.api_auth import BearerAuth
 
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     who = None

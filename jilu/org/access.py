@@ -10,13 +10,10 @@ everywhere, officers see what is their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
-
-if TYPE_CHECKING:
-    from jilu.org.models import Person
 
 VIEW = "view"
 CHANGE = "change"
@@ -30,7 +27,7 @@ class AccessDenied(Exception):
     """Raised by ``get_restricted`` when the object is outside the user's scope."""
 
 
-def unit_q(user: Person, field: str = "unit") -> Q | None:
+def unit_q(user: Any, field: str = "unit") -> Q | None:
     """Rows whose ``field`` unit lies in the user's own unit subtree."""
     unit = getattr(user, "unit", None)
     if unit is None:

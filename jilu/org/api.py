@@ -16,9 +16,9 @@ from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from jilu.api_auth import token_digest
 from jilu.audit.chain import record
 from jilu.org import actions, queries, roster
+from jilu.org.api_auth import token_digest
 from jilu.org.models import ApiToken, Person, Unit
 from jilu.org.roles import Role
 

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jilu.audit.labels import action_label, actor_text
-from jilu.audit.models import AuditEntry
 from jilu.org import actions, queries, roster
+from jilu.org.audit_scope import visible_entries
 from jilu.org.forms import (
     PasswordResetForm,
     PersonForm,
@@ -239,7 +239,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and Person.objects.restrict(user, "change").filter(pk=person.pk).exists()
     )
     entries = (
-        AuditEntry.objects.restrict(user, "view")
+        visible_entries(user)
         .filter(object_type="org.person", object_id=str(person.pk))
         .order_by("-seq")[:10]
     )

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from jilu.evidence.tasks import _transient
-from jilu.transfer import actions
+from jilu.transfer import build_actions as actions
 from jilu.transfer.models import Package
 
 logger = logging.getLogger(__name__)

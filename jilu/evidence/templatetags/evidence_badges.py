@@ -46,18 +46,16 @@ def overdue_ids(rows: Any) -> set[int]:
     list rows (``{"rec": recording}``)."""
     from django.utils import timezone
 
-    from jilu.evidence.queries import ANNOTATION_DEADLINE, has_annotations
+    from jilu.evidence.hooks import annotations
+    from jilu.evidence.queries import ANNOTATION_DEADLINE
 
-    if not has_annotations():
+    annotated = annotations()
+    if annotated is None:
         return set()
     recordings = [row["rec"] if isinstance(row, dict) else row for row in rows]
     cutoff = timezone.now() - ANNOTATION_DEADLINE
     late = [r.pk for r in recordings if r.docked_at and r.docked_at < cutoff]
     if not late:
         return set()
-    from jilu.casework.models import Annotation
-
-    done = set(
-        Annotation.objects.filter(recording_id__in=late).values_list("recording_id", flat=True)
-    )
+    done = set(annotated.filter(recording_id__in=late).values_list("recording_id", flat=True))
     return set(late) - done

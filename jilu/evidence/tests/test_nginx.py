@@ -239,7 +239,7 @@ def test_api_play_uses_accel_not_links(production, rec, people):
 
     from django.utils import timezone
 
-    from jilu.api_auth import token_digest
+    from jilu.org.api_auth import token_digest
     from jilu.org.models import ApiToken
 
     port = production

@@ -375,7 +375,7 @@ def test_another_stations_upload_is_404(tus, docking, data, fname, tree):
 def _person_token(person) -> str:
     import secrets
 
-    from jilu.api_auth import token_digest
+    from jilu.org.api_auth import token_digest
     from jilu.org.models import ApiToken
 
     raw = "jpt_" + secrets.token_urlsafe(24)

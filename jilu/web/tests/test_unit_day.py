@@ -11,10 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from jilu.casework.tests.conftest import T0
-from jilu.casework.unit_day import build_unit_day
+from jilu.web.unit_day import build_unit_day
 
 DAY = "2026-11-26"  # T0 is 09:00 that day in Xiamen
-URL = reverse("casework:unit_day")
+URL = reverse("web:unit_day")
 
 
 def client_for(person) -> Client:

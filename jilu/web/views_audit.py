@@ -10,13 +10,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from jilu.audit import labels
-from jilu.audit.models import AuditEntry
+from jilu.org.audit_scope import visible_entries
 from jilu.org.roles import Role
 
 
 @login_required
 def log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.restrict(request.user, "view")
+    entries = visible_entries(request.user)
     if not request.user.has_role(Role.ADMIN, Role.INSPECTOR):
         raise PermissionDenied(_("只有系统管理员和督察可以查看审计日志"))
     action = request.GET.get("action", "").strip()

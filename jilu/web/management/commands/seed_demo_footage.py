@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from jilu.evidence.models import Recording
 from jilu.evidence.timeline import SHANGHAI
-from jilu.org.management.commands.seed_demo import DEMO_STATION_TOKEN
 from jilu.org.models import Person, Unit
+from jilu.web.management.commands.seed_demo import DEMO_STATION_TOKEN
 
 ACTOR = "system:seed-demo"
 SQUAD = "350203000101"

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jilu.casework.unit_day import build_unit_day
 from jilu.casework.views_annotation import SQUAD_QUEUE_READERS
 from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
-from jilu.org.home import scope_units
+from jilu.web.home import scope_units
+from jilu.web.unit_day import build_unit_day
 
 
 def _today() -> date:
@@ -60,7 +60,7 @@ def unit_day(request: HttpRequest) -> HttpResponse:
     data = build_unit_day(user, unit, day)
 
     def link(d: date) -> str:
-        return reverse("casework:unit_day") + "?" + urlencode({"unit": unit.pk, "day": d})
+        return reverse("web:unit_day") + "?" + urlencode({"unit": unit.pk, "day": d})
 
     return render(
         request,

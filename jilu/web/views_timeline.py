@@ -160,6 +160,7 @@ def _may_see_person(user: Any, person: Person) -> bool:
 def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
     """An officer's day (C4.3, C2.1): recordings, gaps, dockings and clock offsets (C3.2),
     with the day's duty-log notes of periods that could not be recorded (C6.2)."""
+    from jilu.dutylog import labels as dutylog_labels
     from jilu.dutylog import views as dutylog_views
     from jilu.dutylog.models import UnrecordedNote
 
@@ -175,7 +176,7 @@ def timeline_officer(request: HttpRequest, pk: int, day: str) -> HttpResponse:
     # C6.2: the day's duty-log notes (those this viewer may see), and for the
     # officer themself a link from each unrecorded period to a prefilled note.
     notes = [
-        dutylog_views.label(n)
+        dutylog_labels.label(n)
         for n in UnrecordedNote.objects.restrict(request.user, "view")
         .filter(officer=officer, start__lt=hi, end__gt=lo)
         .order_by("start", "pk")

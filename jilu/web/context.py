@@ -31,7 +31,7 @@ NAV = [
     ),
     (
         pgettext_lazy("nav", "执勤时间轴"),
-        "casework:unit_day",
+        "web:unit_day",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from jilu.evidence import views, views_timeline
+from jilu.evidence import views
+from jilu.web import views_recordings, views_timeline
 
+# The recordings' addresses keep evidence's namespace; the pages that combine
+# apps (the recording page, the day timelines) are the top layer's.
 app_name = "evidence"
 urlpatterns = [
     path("", views.recording_list, name="recording_list"),
-    path("<int:pk>/", views.recording_detail, name="recording_detail"),
+    path("<int:pk>/", views_recordings.recording_detail, name="recording_detail"),
     path("<int:pk>/play/", views.recording_play, name="recording_play"),
     path("<int:pk>/download/", views.recording_download, name="recording_download"),
     path("<int:pk>/derived/<str:kind>/", views.recording_derived, name="recording_derived"),

@@ -215,7 +215,7 @@ def _gap_title(start: datetime, end: datetime, state: str, note: UnrecordedNote 
         "length": length,
     }
     if state == "confirmed" and note is not None:
-        from jilu.dutylog.views import reason_label
+        from jilu.dutylog.labels import reason_label
 
         leader = note.confirmed_by.name if note.confirmed_by else "—"
         return what + _("已说明：%(reason)s（执勤日志，已由%(leader)s确认）") % {

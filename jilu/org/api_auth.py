@@ -9,6 +9,7 @@ expired or revoked token, or one of a deactivated person, is answered 401.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,6 +17,16 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 PERSON_TOKEN_PREFIX = "jpt_"
+
+# Other kinds of bearer (a station's token) are resolved by the app that owns
+# them, which registers a resolver here from its ``AppConfig.ready()``:
+# ``resolver(token, ip=...)`` returns the authenticated object or ``None``.
+_resolvers: list[Callable[..., Any]] = []
+
+
+def register_token_resolver(resolver: Callable[..., Any]) -> None:
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
 
 
 def token_digest(raw: str) -> str:
@@ -26,7 +37,6 @@ class BearerAuth(HttpBearer):
     """Sets ``request.user`` (a person) or ``request.station`` (a workstation)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from jilu.devices.actions import station_for_token
         from jilu.org.models import ApiToken
 
         if not token:
@@ -47,10 +57,11 @@ class BearerAuth(HttpBearer):
             request.user = found.person
             request.station = None
             return found.person
-        station = station_for_token(token, ip=request.META.get("REMOTE_ADDR"))
-        if station is not None:
-            request.station = station
-            return station
+        for resolve in _resolvers:
+            station = resolve(token, ip=request.META.get("REMOTE_ADDR"))
+            if station is not None:
+                request.station = station
+                return station
         return None
 
 

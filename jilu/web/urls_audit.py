@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jilu.audit import views
+from jilu.web import views_audit as views
 
 app_name = "audit"
 urlpatterns = [path("", views.log, name="log")]
