@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jilu.evidence import task_labels
 from jilu.evidence.media_models import MediaInfo
 from jilu.evidence.models import Recording
 from jilu.evidence.requeue import requeue_processing
@@ -99,14 +100,14 @@ def _row(result: DBTaskResult) -> dict:
         lines = [line for line in result.traceback.strip().splitlines() if line.strip()]
         error = lines[-1] if lines else ""
     args = result.args_kwargs or {}
+    title, subject = task_labels.label_of(
+        result.task_path, list(args.get("args") or []), dict(args.get("kwargs") or {})
+    )
     return {
         "id": result.id,
-        "name": result.task_path.rsplit(".", 1)[-1],
+        "name": title,
         "path": result.task_path,
-        "args": ", ".join(
-            [str(a) for a in args.get("args", [])]
-            + [f"{k}={v}" for k, v in (args.get("kwargs") or {}).items()]
-        ),
+        "args": subject,
         "status": result.status,
         "status_label": status_label(result.status),
         "badge": STATUS_BADGE.get(result.status, ""),

@@ -14,14 +14,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1000
-    return f"{size} B"
+from jilu.org.sizes import human_size  # one convention everywhere; others read it here
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def gb(value: int | None) -> str:
     """Bytes as decimal gigabytes, as recorder screens show storage."""
     if value is None:
         return "—"
-    return f"{value / GB:.2f} GB"
+    return f"{value / GB:.2f} GB"  # the same as jilu.org.sizes.human_size in the GB range
 
 
 @register.filter

@@ -347,7 +347,9 @@ def test_admin_sees_tasks_and_problems_and_can_requeue(
     page = client.get(reverse("tasks:list"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "process_recording" in html
+    # The task in words, not a function name nor "18, force=False".
+    assert "处理声像记录" in html and f"声像记录 #{failed.pk}" in html
+    assert "<code>process_recording</code>" not in html and "force=" not in html
     assert f'id="problem-{failed.pk}"' in html and f'id="problem-{never.pk}"' in html
     assert "对象存储不可用" in html
     assert reverse("tasks:requeue", args=[failed.pk]) in html
@@ -409,5 +411,42 @@ def test_admin_requeues_a_failed_recording_in_the_browser(page, people, stuck):
     row.get_by_role("button", name="重新排队").click()
     # The answer comes back to the same address: wait for its message, not the URL.
     expect(page.locator(".messages")).to_contain_text("已重新排队处理")
-    assert "process_recording" in page.locator("#tasks").inner_text()
+    assert "处理声像记录" in page.locator("#tasks").inner_text()
     assert MediaInfo.objects.get(recording=failed).attempts == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "args", "kwargs", "title", "subject"),
+    [
+        (
+            "jilu.evidence.tasks.process_recording",
+            [18],
+            {"force": True},
+            "处理声像记录",
+            "声像记录 #18（重新处理）",
+        ),
+        ("jilu.evidence.tasks.process_recording", [18, False], {}, "处理声像记录", "声像记录 #18"),
+        ("jilu.transfer.tasks.build_package_job", [7], {}, "制作案件光盘包", "光盘包 #7"),
+        (
+            "jilu.evidence.fixity_tasks.fixity_batch",
+            [],
+            {"part": 1, "parts": 4},
+            "固定性校验",
+            "第 2 份（共 4 份）",
+        ),
+        ("jilu.ingest.tasks.expire_uploads", [], {}, "清理过期", "全部到期的上传"),
+    ],
+)
+def test_every_task_is_named_in_words(path, args, kwargs, title, subject):
+    """Registered by the app that owns each task (transfer and ingest from their
+    AppConfig.ready()), so the task page names them without importing them."""
+    from jilu.evidence.task_labels import label_of
+
+    shown_title, shown_subject = label_of(path, args, kwargs)
+    assert title in shown_title and subject in shown_subject
+
+
+def test_an_unknown_task_is_named_by_its_path():
+    from jilu.evidence.task_labels import label_of
+
+    assert label_of("some.app.tasks.job", [1], {"x": 2}) == ("job", "1, x=2")
