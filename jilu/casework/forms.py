@@ -38,7 +38,14 @@ class OfficerChoices(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj: Person) -> str:
-        return f"{obj.name}（{obj.cert_no or obj.user_no or '—'}）"
+        # The number says what it is: a 执法证号 (C4.1) where there is one, else the 警号.
+        if obj.cert_no:
+            number = gettext("执法证号 %(no)s") % {"no": obj.cert_no}
+        elif obj.user_no:
+            number = gettext("警号 %(no)s") % {"no": obj.user_no}
+        else:
+            number = gettext("无证号")
+        return f"{obj.name}（{number}）"
 
 
 class PowerChoice(forms.ModelChoiceField):

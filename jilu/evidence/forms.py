@@ -6,11 +6,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from jilu.devices.models import Holding
 from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import (
     RecordingFilters,
@@ -20,6 +22,7 @@ from jilu.evidence.queries import (
 )
 from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
 from jilu.org.models import Person, Unit
+from jilu.org.roles import Role
 
 YES_NO = [("", _("全部")), ("yes", _("是")), ("no", _("否"))]
 
@@ -110,8 +113,18 @@ class RecordingFilterForm(forms.Form):
         # Only what the person's scope holds: another unit or officer would list
         # nothing, and a chosen one outside the scope is refused as not offered.
         self.fields["unit"].queryset = units_in_scope(user).order_by("path")
+        # Only people whose recordings there can be: frontline officers and
+        # anyone who has held a recorder (the officer of a recording is its
+        # holder at the time, C1.3) — not archivists or legal reviewers.
+        recorder_holders = Q(role_grants__role=Role.OFFICER) | Q(
+            pk__in=Holding.objects.values("person_id")
+        )
         self.fields["officer"].queryset = (
-            officers_in_scope(user).select_related("unit").order_by("name")
+            officers_in_scope(user)
+            .filter(recorder_holders)
+            .distinct()
+            .select_related("unit")
+            .order_by("name")
         )
         if not has_annotations():
             del self.fields["annotated"]

@@ -81,8 +81,14 @@ def nav_items(user, path: str = "") -> list[dict]:
         if roles and not user.has_role(*roles):
             continue
         url = reverse(name)
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": label, "url": url, "name": name, "active": active})
+        matches = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "name": name, "active": False, "_m": matches})
+    # One entry is marked: the one whose address is the longest match (the unit
+    # day at /casework/day/, not also 执法活动 at /casework/).
+    best = max((i for i in items if i["_m"]), key=lambda i: len(i["url"]), default=None)
+    for item in items:
+        item["active"] = item is best
+        del item["_m"]
     return items
 
 

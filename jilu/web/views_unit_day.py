@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jilu.casework.views_annotation import SQUAD_QUEUE_READERS
+from jilu.evidence.scope import recordings_of_unit
 from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
 from jilu.web.home import scope_units
 from jilu.web.unit_day import build_unit_day
@@ -21,6 +22,20 @@ from jilu.web.unit_day import build_unit_day
 
 def _today() -> date:
     return timezone.localtime(timezone.now()).date()
+
+
+def _last_day_with_footage(unit) -> date:
+    """The unit's last day with recordings up to today: the day a leader opening
+    the page wants (yesterday's footage is docked this morning); today when the
+    unit has none yet."""
+    latest = (
+        recordings_of_unit(unit)
+        .filter(started_at__lte=timezone.now())
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return timezone.localtime(latest).date() if latest else _today()
 
 
 def _day(value: str | None, errors: list[str]) -> date:
@@ -56,7 +71,8 @@ def unit_day(request: HttpRequest) -> HttpResponse:
             unit = by_pk[asked]
         else:
             errors.append(_("所选单位不存在或不在你的管辖范围内，已显示本单位"))
-    day = _day(request.GET.get("day"), errors)
+    asked_day = request.GET.get("day")
+    day = _day(asked_day, errors) if asked_day else _last_day_with_footage(unit)
     data = build_unit_day(user, unit, day)
 
     def link(d: date) -> str:

@@ -368,3 +368,17 @@ def test_activity_page_lists_unlinked_recordings_of_its_officers(
     actions.annotate(actor=people["officer"], recording=mine, activity=act, step="site_check")
     page = _client(client, people["officer"]).get(url)
     assert page.context["unlinked"] == []
+
+
+def test_fellow_officers_are_offered_with_the_name_of_their_number(people):
+    """同行执法人员 says which number it shows: the 执法证号 the two officers state
+    on arrival (C4.1), else the 警号."""
+    from jilu.casework.forms import OfficerChoices
+    from jilu.org.models import Person
+
+    field = OfficerChoices(queryset=Person.objects.all())
+    officer = people["officer"]
+    officer.cert_no, officer.user_no = "35020012345", "350211"
+    assert field.label_from_instance(officer) == f"{officer.name}（执法证号 35020012345）"
+    officer.cert_no = ""
+    assert field.label_from_instance(officer) == f"{officer.name}（警号 350211）"

@@ -190,6 +190,11 @@ def test_units_and_officers_outside_the_scope_are_not_offered(client, people, re
     response = _get(client)
     assert str(tree["squad3"].pk) in _options(response, "unit")
     assert str(people["officer_other"].pk) in _options(response, "officer")
+    # 执法队员 offers only people whose recordings there can be (C1.3): never the
+    # archivist, the legal reviewer or the inspector themself.
+    offered = _options(response, "officer")
+    for nobody in ("archivist", "legal_reviewer", "inspector", "admin"):
+        assert str(people[nobody].pk) not in offered, nobody
 
 
 @pytest.mark.django_db

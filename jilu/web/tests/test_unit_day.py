@@ -174,3 +174,36 @@ def test_a_note_explains_only_its_own_officer_and_its_own_time(people, tree, day
     assert 'data-unexplained="4740"' in li  # 80 min less the confirmed minute
     assert li.count("bar gap-confirmed") == 1 and li.count("bar gap-unexplained") == 3
     assert 'data-unexplained="1200"' in he and "bar gap-confirmed" not in he
+
+
+def test_without_a_day_it_opens_on_the_units_last_day_with_footage(people, tree, day_data):
+    """Yesterday's footage is docked this morning: a leader opening the page sees
+    the last day that has recordings, not an empty today (C2.1, C6.4)."""
+    html = client_for(people["squad_leader"]).get(URL).content.decode()
+    assert 'value="2026-11-26"' in html
+    officer = people["officer"]
+    assert f'data-officer="{officer.pk}"' in html and "rec" in lane(html, officer)
+
+
+def test_without_footage_it_opens_on_today(people, tree):
+    from django.utils import timezone
+
+    today = timezone.localtime(timezone.now()).date().isoformat()
+    html = client_for(people["squad_leader"]).get(URL).content.decode()
+    assert f'value="{today}"' in html
+
+
+def test_one_menu_entry_is_marked_for_a_page(people):
+    """The squad's annotation queue lies under the officer's queue address; only
+    the longer match is marked."""
+    from jilu.web.context import nav_items
+
+    leader = people["squad_leader"]
+    marked = [i["name"] for i in nav_items(leader, reverse("casework:squad_queue")) if i["active"]]
+    assert marked == ["casework:squad_queue"]
+    marked = [
+        i["name"]
+        for i in nav_items(people["inspector"], "/recordings/fixity/alarms/")
+        if i["active"]
+    ]
+    assert marked == ["evidence:alarm_list"]
