@@ -171,3 +171,23 @@ def test_a_button_address_opened_directly_shows_a_page(page, demo):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("link", name="返回工作台").click()
     expect(page.locator("h1.home-title")).to_have_text("中队长工作台")
+
+
+@pytest.mark.parametrize("username", ["admin", "squad1", "inspector"])
+def test_on_a_phone_the_content_comes_first(page, demo, username):
+    """At 390 px the menu is one row that scrolls sideways (it took 3 to 7 rows
+    before any content): the page's title is on the first screen, high up, and
+    the page never scrolls sideways itself."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, username, DEMO_PASSWORD)
+    expect(page.locator("h1.home-title")).to_be_visible()
+    nav = page.locator("nav.mainnav")
+    link_height = nav.locator("a").first.bounding_box()["height"]
+    assert nav.bounding_box()["height"] < 2 * link_height  # one row
+    assert page.evaluate("document.querySelector('nav.mainnav').scrollWidth") > 390  # it scrolls
+    assert page.locator("h1.home-title").bounding_box()["y"] < 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Every entry is still there, reachable by scrolling the row.
+    last = nav.locator("a").last
+    last.scroll_into_view_if_needed()
+    assert last.is_visible()
