@@ -18,10 +18,13 @@ from django.utils import timezone
 @pytest.mark.django_db(transaction=True)
 def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, settings, tmp_path):
     from jilu.casework.models import Activity
+    from jilu.devices.models import Holding
     from jilu.dutylog.models import UnrecordedNote
     from jilu.evidence.models import Recording
     from jilu.evidence.tests.conftest import use_store
+    from jilu.ingest.models import DockingSession
     from jilu.org.models import Person
+    from jilu.web.management.commands.seed_demo_footage import LATE_OFFICER, shift_start
 
     use_store(settings, tmp_path, "file")
     call_command("seed_demo", stdout=io.StringIO())
@@ -29,30 +32,42 @@ def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, se
     call_command("seed_demo_footage", "--server", live_server.url, stdout=out)
     assert "ready" in out.getvalue()
     recordings = Recording.objects.all()
-    assert {r.recorder.serial for r in recordings} == {"A000102", "A000103", "A000104"}
-    assert recordings.filter(kind="photo").count() == 3
-    assert recordings.filter(kind="audio").count() == 1
-    wang = recordings.filter(recorder__serial="A000102", kind="video").first()
+    first_squad = recordings.filter(recorder__serial__in=["A000102", "A000103", "A000104"])
+    assert first_squad.filter(kind="photo").count() == 3
+    assert first_squad.filter(kind="audio").count() == 1
+    wang = first_squad.filter(recorder__serial="A000102", kind="video").first()
     assert abs(wang.clock_offset_seconds - 28) < 5  # the fast clock was measured (C3.2)
     assert Activity.objects.count() == 3 and UnrecordedNote.objects.count() == 1
+
+    # A normal history: every frontline officer's recorder docked at its own
+    # squad's workstation (none "从未对接"), and only the one planned exception
+    # docked later than 24 hours (C5.1).
+    held = Holding.objects.filter(
+        ended_at__isnull=True, person__role_grants__role="officer"
+    ).exclude(person__username="officer14")  # the recorder that would not switch on
+    docked = set(DockingSession.objects.values_list("serial", flat=True))
+    assert {h.recorder.serial for h in held} <= docked
+    late = recordings.filter(collected_within_24h=False)
+    assert {r.officer.username for r in late} == {LATE_OFFICER}
+    stations = {d.station.unit.code for d in DockingSession.objects.select_related("station__unit")}
+    assert len(stations) > 1
 
     # Processed by a worker as under `make run`.
     call_command("db_worker", "--batch", "--interval", "0", stdout=io.StringIO())
 
     leader = Client()
     leader.force_login(Person.objects.get(username="squad1"))
-    day = (timezone.localtime(timezone.now()).date() - timedelta(days=1)).isoformat()
-    html = leader.get(reverse("web:unit_day"), {"day": day}).content.decode()
+    day = timezone.localtime(shift_start(timezone.now())).date()
+    html = leader.get(reverse("web:unit_day"), {"day": day.isoformat()}).content.decode()
     assert "bar rec-complete" in html
     assert "bar gap-unexplained" in html and "bar gap-pending" in html
     assert "人需要核查" in html
-    # Docked today, the footage of yesterday still counts its docking (C5.1).
-    from datetime import date
-
+    # Without a day the unit day opens on the shift's day (its last day with footage).
+    assert f'value="{day.isoformat()}"' in leader.get(reverse("web:unit_day")).content.decode()
     from jilu.web.unit_day import build_unit_day
 
     squad = Person.objects.get(username="squad1")
-    data = build_unit_day(squad, squad.unit, date.fromisoformat(day))
+    data = build_unit_day(squad, squad.unit, day)
     docked = {lane.person.username: lane.dockings for lane in data.lanes}
     assert docked["officer"] == 1 and docked["officer14"] == 0
 
@@ -61,6 +76,29 @@ def test_demo_footage_is_ingested_once_and_shows_on_the_unit_day(live_server, se
     call_command("seed_demo_footage", "--server", live_server.url, stdout=again)
     assert "already present" in again.getvalue()
     assert Recording.objects.count() == recordings.count()
+
+
+@pytest.mark.parametrize(
+    ("now_local", "starts"),
+    [
+        ("2026-12-04T18:00", "2026-12-04T09:00"),  # after the shift: today's
+        ("2026-12-04T08:00", "2026-12-03T11:00"),  # 09:00 yesterday is 23 h old: a later shift
+        ("2026-12-04T12:00", "2026-12-03T15:00"),  # midday: an afternoon shift of yesterday
+        ("2026-12-04T06:30", "2026-12-03T09:00"),
+    ],
+)
+def test_the_shift_is_the_latest_one_docked_on_time(now_local, starts):
+    """Docked now, the shift's first recording is under 24 h old (C5.1) and its
+    last activity is over."""
+    from datetime import datetime
+
+    from jilu.evidence.timeline import SHANGHAI
+    from jilu.web.management.commands.seed_demo_footage import SHIFT_LENGTH, shift_start
+
+    now = datetime.fromisoformat(now_local).replace(tzinfo=SHANGHAI)
+    start = shift_start(now)
+    assert now - timedelta(hours=24) < start <= now - SHIFT_LENGTH
+    assert start == datetime.fromisoformat(starts).replace(tzinfo=SHANGHAI)
 
 
 @pytest.mark.django_db

@@ -18,11 +18,21 @@ from django.utils import timezone
 from jilu.devices import actions as device_actions
 from jilu.devices.models import Holding, Recorder, Workstation
 from jilu.org import actions
+from jilu.org.api_auth import token_digest
 from jilu.org.models import Person, Unit
 from jilu.org.roles import Role
 
 DEMO_PASSWORD = "jilu-demo-2026"
 DEMO_STATION_TOKEN = "jst_demo-siming-squad1-station-token"
+DEMO_SQUAD = "350203000101"
+
+
+def demo_station_token(unit_code: str) -> str:
+    """Each demo workstation's token: the documented one for the first squad, and a
+    predictable one for the others, so the demo's history docks at every squad."""
+    return DEMO_STATION_TOKEN if unit_code == DEMO_SQUAD else f"jst_demo-{unit_code}-station-token"
+
+
 ACTOR = "system:seed-demo"
 # Recorders were issued well before any footage a demo volume simulates, so
 # recordings are attributed to their holder (C1.3).
@@ -188,15 +198,16 @@ class Command(BaseCommand):
                 )
 
         for unit in units.values():
-            if not unit.needs_workstation() or unit.workstations.exists():
+            if not unit.needs_workstation():
                 continue
-            station, _ = device_actions.create_workstation(
-                actor=ACTOR, unit=unit, name=f"{unit.short_name}采集工作站", location="值班室"
-            )
-            if unit.code == "350203000101":
-                device_actions.adopt_workstation_token(
-                    actor=ACTOR, station=station, raw=DEMO_STATION_TOKEN
+            station = unit.workstations.order_by("pk").first()
+            if station is None:
+                station, _ = device_actions.create_workstation(
+                    actor=ACTOR, unit=unit, name=f"{unit.short_name}采集工作站", location="值班室"
                 )
+            raw = demo_station_token(unit.code)
+            if station.token_digest != token_digest(raw):
+                device_actions.adopt_workstation_token(actor=ACTOR, station=station, raw=raw)
         if not Workstation.objects.filter(unit=units["350203000101"]).exists():
             raise RuntimeError("demo squad workstation missing")
 
