@@ -136,6 +136,11 @@ def test_day_timeline_shows_the_gap(page, officer_day):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     scroller = page.locator("#timeline .tl-scroll")
     assert scroller.evaluate("el => el.scrollWidth > el.clientWidth")
+    # The right part is there, a swipe away, and the page says so.
+    assert page.locator("#tl-hint").is_visible()
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    end = svg.bounding_box()
+    assert end["x"] + end["width"] <= 375 + 1  # the day's end is now on the screen
     page.click("#next-day")
     page.wait_for_url("**/2026-11-21/")
     assert "当天没有录像" in page.content()
