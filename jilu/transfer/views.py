@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from jilu.casework.models import Case
 from jilu.casework.queries import case_recordings
 from jilu.transfer import actions, labels, queries, verify
+from jilu.transfer.builder import disc_file_names
 from jilu.transfer.forms import (
     BuildForm,
     DecideForm,
@@ -226,8 +227,9 @@ def _render_review(
             bad.setdefault(entry_path, _("光盘包中没有这个文件"))
         check_files = {"bad": bad, "passed": set(latest.passed)}
     rows, activity_gaps = queries.review_rows_and_activities(review)
+    on_disc = disc_file_names([item.row.file_name for item in rows])
     for item in rows:
-        item.check = _row_check(item.row, check_files)
+        item.check = _row_check(f"data/{on_disc[item.row.file_name]}", check_files)
     # C5.5: what the reviewer compares with the labels of the discs they hold.
     # Each disc's manifest-sha256.txt hash is printed on its labels; the hand-over
     # is recorded by the SHA-256 of package-manifest.txt, whose lines are those
@@ -261,10 +263,10 @@ def _render_review(
     )
 
 
-def _row_check(row, check_files: dict) -> dict | None:
+def _row_check(path: str, check_files: dict) -> dict | None:
+    """The latest check's finding for the file at ``path`` (the row's name on the disc)."""
     if not check_files:
         return None
-    path = f"data/{row.file_name}"
     reason = check_files["bad"].get(path)
     if reason is not None:
         return {"ok": False, "reason": reason or _("与清单不符")}
