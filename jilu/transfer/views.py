@@ -323,7 +323,11 @@ def _review_upload(request: HttpRequest, pk: int) -> HttpResponse:
     package = review.transfer.package
     expected = set(package.discs.values_list("manifest_sha256", flat=True)) - {""}
     try:
-        report = verify.check_iso(upload.temporary_file_path(), expected_manifest_sha256=expected)
+        report = verify.check_iso(
+            upload.temporary_file_path(),
+            expected_manifest_sha256=expected,
+            expected=verify.expected_for(package),
+        )
     except verify.PackageUnreadable as exc:
         form.add_error("iso", str(exc))
         return _render_review(request, review, upload_form=form, status=400)
@@ -347,7 +351,9 @@ def review_mounted(request: HttpRequest, pk: int) -> HttpResponse:
     expected = set(package.discs.values_list("manifest_sha256", flat=True)) - {""}
     try:
         report = verify.check_directory(
-            form.cleaned_data["path"], expected_manifest_sha256=expected
+            form.cleaned_data["path"],
+            expected_manifest_sha256=expected,
+            expected=verify.expected_for(package),
         )
     except verify.PackageUnreadable as exc:
         form.add_error("path", str(exc))
