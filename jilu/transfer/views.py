@@ -182,7 +182,7 @@ def disc_download(request: HttpRequest, pk: int, number: int) -> FileResponse:
     return FileResponse(
         open(disc.iso_path, "rb"),  # noqa: SIM115 - FileResponse closes it
         as_attachment=True,
-        filename=Path(disc.iso_path).name,
+        filename=labels.iso_download_name(package.case.number, disc.number),
         content_type="application/x-iso9660-image",
     )
 
@@ -198,7 +198,7 @@ def package_label_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     if not sheet:
         raise Http404(_("这个光盘包还没有制作完成"))
     response = HttpResponse(sheet, content_type="text/plain; charset=utf-8")
-    name = f"{package.case.number}-v{package.version}-labels.txt"
+    name = f"{labels.file_name_part(package.case.number)}-v{package.version}-labels.txt"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
