@@ -9,7 +9,7 @@ empty ``out_dir``::
       jilu-manifest.json      case metadata, every file's path/size/SHA-256/SM3/序号
       index.html              the record list with players, works offline
       labels.txt              disc and bag label text
-      data/00_行政执法音像记录事项清单.pdf|.xlsx
+      data/00_行政执法音像记录事项清单.pdf|.xlsx   (the PDF is PDF/A-3b, fonts embedded)
       data/01_<standard name>.mp4 …   byte-identical to the stored originals
     disc-01.iso               ISO 9660 + Joliet + Rock Ridge + UDF 1.02 of disc-01/
     disc-02/ disc-02.iso …    when the case needs more than one disc
@@ -91,6 +91,7 @@ __all__ = [
     "build_package",
     "disc_file_names",
     "package_manifest_text",
+    "record_list_pdf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,9 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 LIST_STEM = f"00_{recordlist.TITLE}"
 DOCUMENTS = (f"{LIST_STEM}.pdf", f"{LIST_STEM}.xlsx")
+# The record list as printed on the disc: PDF/A (ISO 19005-3, level B) for
+# keeping with the case file, every font embedded.
+PDF_VARIANT = "pdf/a-3b"
 # Every disc also carries the record list, index page and manifests; this is
 # reserved on top of their measured size.
 TAG_RESERVE = 256 * 1024
@@ -112,6 +116,25 @@ def disc_file_names(file_names: Sequence[str]) -> dict[str, str]:
     """
     names = disc_names([*DOCUMENTS, *file_names])
     return {name: names[name] for name in file_names}
+
+
+def record_list_pdf(record_list: recordlist.RecordList) -> bytes:
+    """The record list printed as in :func:`jilu.casework.recordlist.render_pdf`
+    (same template, A4 landscape, CJK fonts embedded), as PDF/A-3b."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "casework/recordlist_print.html",
+        {
+            "title": recordlist.TITLE,
+            "columns": recordlist.COLUMNS,
+            "case": record_list.case,
+            "rows": record_list.rows,
+            "generated_at": timezone.localtime(record_list.generated_at),
+        },
+    )
+    return HTML(string=html).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 class NoRecordings(PackageError):
@@ -244,7 +267,7 @@ def build_package(
 
 def _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started) -> PackageResult:
     record_list = recordlist.build(case)
-    pdf = recordlist.render_pdf(record_list)
+    pdf = record_list_pdf(record_list)
     xlsx = recordlist.render_xlsx(record_list)
     meta = metadata.case_metadata(case)
     created = timezone.localtime()
