@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 xorriso genisoimage openssl poppler-utils nginx-core
+APT_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 xorriso genisoimage libarchive-tools p7zip-full udftools openssl poppler-utils nginx-core
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 

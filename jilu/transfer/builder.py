@@ -9,9 +9,9 @@ empty ``out_dir``::
       jilu-manifest.json      case metadata, every file's path/size/SHA-256/SM3/序号
       index.html              the record list with players, works offline
       labels.txt              disc and bag label text
-      data/00_行政执法音像记录事项清单.pdf|.xlsx
+      data/00_行政执法音像记录事项清单.pdf|.xlsx   (the PDF is PDF/A-3b, fonts embedded)
       data/01_<standard name>.mp4 …   byte-identical to the stored originals
-    disc-01.iso               ISO 9660 + Joliet + Rock Ridge + UDF of disc-01/
+    disc-01.iso               ISO 9660 + Joliet + Rock Ridge + UDF 1.02 of disc-01/
     disc-02/ disc-02.iso …    when the case needs more than one disc
     package-manifest.txt      SHA-256 of each disc's manifest-sha256.txt
     labels.txt                every disc's labels and the package hash, for printing
@@ -30,6 +30,12 @@ Two kinds of hash, always named by their file:
   labels; the printed labels.txt and the review page show its lines and its
   hash (see :func:`jilu.transfer.labels.package_manifest_text`).
 
+Every file's name on the disc is settled first, by
+:func:`disc_file_names` (the record-list name, shortened by the rule of
+:func:`jilu.transfer.discs.disc_names` when Joliet's 64 characters cannot
+hold it), so ``index.html``, the manifests and every view of the ISO name
+each file the same way.
+
 Each recording is read once from the evidence store, hashed with SHA-256 and
 SM3 in the same pass, and checked against the hashes taken at ingest; the
 ISO is written from the files on disk in pieces. Memory stays flat whatever
@@ -43,7 +49,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +70,14 @@ from jilu.transfer.bag import (
     write_tag_files,
 )
 from jilu.transfer.copying import COPY_WORKERS, CopyJob, Meter, copy_all
-from jilu.transfer.discs import DISC_LABELS, SECTOR, DoesNotFit, capacity_of, plan_discs
+from jilu.transfer.discs import (
+    DISC_LABELS,
+    SECTOR,
+    DoesNotFit,
+    capacity_of,
+    disc_names,
+    plan_discs,
+)
 from jilu.transfer.iso import volume_idents, write_iso
 from jilu.transfer.labels import Label, human_size, package_labels, package_manifest_text
 
@@ -76,17 +89,52 @@ __all__ = [
     "PackageError",
     "PackageResult",
     "build_package",
+    "disc_file_names",
     "package_manifest_text",
+    "record_list_pdf",
 ]
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 LIST_STEM = f"00_{recordlist.TITLE}"
+DOCUMENTS = (f"{LIST_STEM}.pdf", f"{LIST_STEM}.xlsx")
+# The record list as printed on the disc: PDF/A (ISO 19005-3, level B) for
+# keeping with the case file, every font embedded.
+PDF_VARIANT = "pdf/a-3b"
 # Every disc also carries the record list, index page and manifests; this is
 # reserved on top of their measured size.
 TAG_RESERVE = 256 * 1024
 PER_ROW_RESERVE = 2 * SECTOR
+
+
+def disc_file_names(file_names: Sequence[str]) -> dict[str, str]:
+    """Record-list file name → its name on the disc (under ``data/``), for a whole case.
+
+    The record list's own files come first, then the recordings in
+    record-list order; the same call at review time gives the same names.
+    """
+    names = disc_names([*DOCUMENTS, *file_names])
+    return {name: names[name] for name in file_names}
+
+
+def record_list_pdf(record_list: recordlist.RecordList) -> bytes:
+    """The record list printed as in :func:`jilu.casework.recordlist.render_pdf`
+    (same template, A4 landscape, CJK fonts embedded), as PDF/A-3b."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "casework/recordlist_print.html",
+        {
+            "title": recordlist.TITLE,
+            "columns": recordlist.COLUMNS,
+            "case": record_list.case,
+            "rows": record_list.rows,
+            "generated_at": timezone.localtime(record_list.generated_at),
+        },
+    )
+    return HTML(string=html).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 class NoRecordings(PackageError):
@@ -219,12 +267,13 @@ def build_package(
 
 def _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started) -> PackageResult:
     record_list = recordlist.build(case)
-    pdf = recordlist.render_pdf(record_list)
+    pdf = record_list_pdf(record_list)
     xlsx = recordlist.render_xlsx(record_list)
     meta = metadata.case_metadata(case)
     created = timezone.localtime()
     created_text = created.strftime("%Y-%m-%d %H:%M:%S")
     cells = {r.annotation_id: r for r in record_list.rows}
+    on_disc = disc_file_names([r.file_name for r in rows])
 
     sizes = [r.recording.size for r in rows]
     shared = len(pdf) + len(xlsx) + TAG_RESERVE + PER_ROW_RESERVE * len(rows)
@@ -248,7 +297,8 @@ def _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started
         {
             "list_no": r.list_no,
             "file_name": r.file_name,
-            "path": f"data/{r.file_name}",
+            "disc_name": on_disc[r.file_name],
+            "path": f"data/{on_disc[r.file_name]}",
             "disc": disc_of_row[i],
             "size": r.recording.size,
             "sha256": r.recording.sha256,
@@ -271,6 +321,7 @@ def _build(case, out_dir, rows, disc, cap, progress, keep_tree, workers, started
         "cells": cells,
         "record_list": record_list,
         "listing": listing,
+        "on_disc": on_disc,
         "keep_tree": keep_tree,
         "capacity": cap,
         "workers": workers,
@@ -330,7 +381,8 @@ def _index_rows(ctx: dict, on_this_disc: dict[int, FileEntry]) -> list:
                 no=row.no,
                 cells=row.cells(),
                 complete=row.complete,
-                file_name=item["file_name"],
+                file_name=item["disc_name"],
+                standard_name=item["file_name"],
                 sha256=item["sha256"],
                 sm3=item["sm3"],
                 disc=item["disc"],
@@ -355,13 +407,14 @@ def _build_disc(
     data = root / "data"
     data.mkdir(parents=True)
     disc_of = f"第 {number} 张 共 {count} 张"
+    on_disc = ctx["on_disc"]
     jobs = [
         CopyJob(
             sha256=row.recording.sha256,
             sm3=row.recording.sm3,
             size=row.recording.size,
-            dest=root / "data" / row.file_name,
-            rel=f"data/{row.file_name}",
+            dest=root / "data" / on_disc[row.file_name],
+            rel=f"data/{on_disc[row.file_name]}",
             what=f"第 {row.list_no} 号记录 {row.file_name}",
             list_no=row.list_no,
             recording_id=row.recording.pk,
@@ -445,7 +498,13 @@ def _build_disc(
     volume = volume_idents(case.number, number)
     try:
         iso = write_iso(
-            root, iso_path, volume=volume, created=ctx["created"].timestamp(), progress=meter.add
+            root,
+            iso_path,
+            volume=volume,
+            created=ctx["created"],
+            disc_no=number,
+            disc_count=count,
+            progress=meter.add,
         )
     except pycdlib.pycdlibexception.PyCdlibException as exc:
         # The detail is for whoever reads the log; the person gets what to do.

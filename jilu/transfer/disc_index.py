@@ -32,6 +32,11 @@ class IndexRow:
     sm3: str
     disc: int
     href: str = ""  # relative link when the file is on this disc
+    standard_name: str = ""  # the record-list name, when the disc's name is shortened from it
+
+    @property
+    def shortened(self) -> bool:
+        return bool(self.standard_name) and self.standard_name != self.file_name
 
     @property
     def media(self) -> str:

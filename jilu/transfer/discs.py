@@ -1,11 +1,15 @@
-"""Disc capacities, the split of a case across discs, and the names each file
-gets in the ISO 9660 and Joliet namespaces (C5.5).
+"""Disc capacities, the split of a case across discs, and the names files get
+on the disc (C5.3, C5.4, C5.5).
 
-Rock Ridge and UDF carry the full record-list names (序号 + standard name,
-C5.3/C5.4), Chinese included. Joliet stores at most 64 UCS-2 characters per
-name, so a longer name gets a shortened one that keeps the record-list number
-and the extension and is unique in its directory; plain ISO 9660 gets an
-8.3 name of d-characters, also unique.
+Every view of the disc a reader may use shows the same name for a file:
+Joliet (older Windows tools), Rock Ridge (Linux) and UDF (current Windows and
+macOS). ``index.html`` links and the bag's manifests name files by that name,
+so a name that one view cannot hold would break them in that view. The
+package therefore settles each file's name on the disc with
+:func:`disc_names` before anything is written (the rule is in its docstring
+and in ``docs/case-disc.md``); the writer then refuses any name that does not
+fit every view rather than cutting it differently in one of them. Only plain
+ISO 9660 (for readers that know nothing newer) gets 8.3 names of d-characters.
 """
 
 from __future__ import annotations
@@ -22,8 +26,19 @@ DISC_LABELS = {"dvd": "DVD（4.7 GB）", "dvd-dl": "DVD DL（8.5 GB）", "bd": "
 FIXED_OVERHEAD = 1024 * 1024
 # Per file: directory records in four namespaces, a UDF file entry, padding.
 PER_FILE_OVERHEAD = 4 * SECTOR
+# Joliet: 64 UCS-2 code units per name (a character outside the BMP takes two).
 JOLIET_MAX = 64
+# UDF: a file identifier of at most 254 bytes (OSTA compressed Unicode, 8 or 16 bits).
 UDF_MAX_BYTES = 254
+# Rock Ridge as Linux and most archivers read it: 255 bytes of UTF-8.
+RR_MAX_BYTES = 255
+# Joliet does not allow these in a name (nor control characters).
+JOLIET_FORBIDDEN = frozenset("*/:;?\\")
+SHORTENED = "~"
+# A shortened name keeps this many UCS-2 units of the end of its stem.
+KEEP_TAIL = 16
+# An extension longer than this is treated as part of the stem.
+EXT_MAX = 8
 
 _NOT_DCHAR = re.compile(r"[^A-Z0-9_]+")
 _UNDERSCORES = re.compile(r"_+")
@@ -91,33 +106,101 @@ def _split_ext(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def _fit_utf8(text: str, limit: int) -> str:
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+def ucs2_len(text: str) -> int:
+    """UCS-2 code units of ``text`` as Joliet stores it (two for a character outside the BMP)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
-def joliet_names(names: Iterable[str]) -> dict[str, str]:
-    """Full name → Joliet name: unique (case-insensitively) and at most 64 characters.
+def _units(ch: str) -> int:
+    return 2 if ord(ch) > 0xFFFF else 1
 
-    pycdlib counts the 64 in UTF-8 bytes, not UCS-2 characters, so a shortened
-    name keeps at most 64 bytes (about 21 Chinese characters): the record-list
-    number and the start of the name, ``~`` (and a number if needed), the extension.
+
+def _head(text: str, limit: int) -> str:
+    """The longest start of ``text`` within ``limit`` UCS-2 units (never half a character)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _units(ch)
+        if used > limit:
+            return text[:i]
+    return text
+
+
+def _tail(text: str, limit: int) -> str:
+    """The longest end of ``text`` within ``limit`` UCS-2 units (never half a character)."""
+    used = 0
+    for i in range(len(text) - 1, -1, -1):
+        used += _units(text[i])
+        if used > limit:
+            return text[i + 1 :]
+    return text
+
+
+def fits_every_view(name: str) -> bool:
+    """Whether Joliet, Rock Ridge and UDF can all hold ``name`` unchanged."""
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and ucs2_len(name) <= JOLIET_MAX
+        and udf_len(name) <= UDF_MAX_BYTES
+        and len(name.encode("utf-8")) <= RR_MAX_BYTES
+        and not any(ch in JOLIET_FORBIDDEN or ord(ch) < 0x20 for ch in name)
+    )
+
+
+def _name_ext(name: str) -> tuple[str, str]:
+    stem, ext = _split_ext(name)
+    if ext and ucs2_len(ext) <= EXT_MAX and stem:
+        return stem, ext
+    return name, ""
+
+
+def _shorten(stem: str, ext: str, mark: str) -> str:
+    """``<start of stem><mark><end of stem><ext>`` within :data:`JOLIET_MAX` units."""
+    room = JOLIET_MAX - ucs2_len(ext) - ucs2_len(mark)
+    if ucs2_len(stem) <= room:
+        return f"{stem}{mark}{ext}"
+    tail = _tail(stem, min(KEEP_TAIL, room // 2))
+    head = _head(stem, room - ucs2_len(tail)).rstrip(" .")
+    return f"{head}{mark}{tail}{ext}"
+
+
+def disc_names(names: Iterable[str]) -> dict[str, str]:
+    """Full name → the name of the file on the disc, the same in every view.
+
+    The rule (also in ``docs/case-disc.md``):
+
+    1. characters Joliet does not allow (``* / : ; ? \\`` and control
+       characters) become ``-`` (standard names never contain them, C5.3);
+    2. a name of at most 64 UCS-2 units (Joliet's limit; a character outside
+       the Basic Multilingual Plane counts two) is kept as it is;
+    3. a longer name keeps its extension, its start (the record-list number,
+       the unit, the party…) and the last 16 units of its stem (usually the
+       date and the inspection content), joined by ``~``, 64 units in all;
+    4. a name equal to an earlier one, ignoring case as Windows does, takes
+       ``~2``, ``~3``… in place of ``~`` (or before the extension).
+
+    Within a case names begin with distinct record-list numbers, which the
+    rule keeps, so rule 4 is a safeguard. The result depends only on the
+    names and their order, so the builder and the review check that repeats
+    it get the same names.
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
     for name in names:
-        candidate = name
-        if len(candidate.encode("utf-8")) > JOLIET_MAX or candidate.lower() in taken:
-            stem, ext = _split_ext(name)
-            ext = _fit_utf8(ext, 8)
-            n = 0
-            while True:
-                suffix = "~" if n == 0 else f"~{n}"
-                keep = JOLIET_MAX - len(ext.encode("utf-8")) - len(suffix)
-                candidate = _fit_utf8(stem, keep).rstrip(" .") + suffix + ext
-                if candidate.lower() not in taken:
-                    break
-                n += 1
+        clean = "".join(
+            "-" if ch in JOLIET_FORBIDDEN or ord(ch) < 0x20 else ch for ch in name
+        ).strip(" ")
+        stem, ext = _name_ext(clean or "-")
+        candidate = stem + ext
+        n = 1
+        while True:
+            if n > 1:
+                candidate = _shorten(stem, ext, f"{SHORTENED}{n}")
+            elif not fits_every_view(candidate):
+                candidate = _shorten(stem, ext, SHORTENED)
+            if candidate.lower() not in taken and fits_every_view(candidate):
+                break
+            n += 1
         taken.add(candidate.lower())
         out[name] = candidate
     return out
@@ -151,27 +234,3 @@ def udf_len(name: str) -> int:
     """Bytes of ``name`` as a UDF d-string (OSTA compressed Unicode, 8 or 16 bits)."""
     width = 1 if all(ord(c) < 256 for c in name) else 2
     return 1 + width * len(name)
-
-
-def udf_names(names: Iterable[str]) -> dict[str, str]:
-    """Full name → UDF name: the full name unless it exceeds UDF's 254 bytes."""
-    out: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in names:
-        candidate = name
-        if udf_len(candidate) > UDF_MAX_BYTES or candidate in taken:
-            stem, ext = _split_ext(name)
-            n = 0
-            while True:
-                suffix = "~" if n == 0 else f"~{n}"
-                cut = len(stem)
-                candidate = stem + suffix + ext
-                while udf_len(candidate) > UDF_MAX_BYTES and cut > 0:
-                    cut -= 1
-                    candidate = stem[:cut] + suffix + ext
-                if candidate not in taken:
-                    break
-                n += 1
-        taken.add(candidate)
-        out[name] = candidate
-    return out

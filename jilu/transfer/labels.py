@@ -11,10 +11,29 @@ with that file's lines, each of which is a disc's label hash.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jilu.org.sizes import human_size  # one convention everywhere; others read it here
+
+# Characters no file name may hold on Windows (and control characters).
+_NOT_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_SPACES = re.compile(r"\s+")
+
+
+def file_name_part(text: str, fallback: str = "case") -> str:
+    """``text`` (a case number) made safe as part of a downloaded file's name:
+    characters Windows forbids become ``-``, spaces ``_``; Chinese stays."""
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub("_", _NOT_IN_FILE_NAMES.sub("-", text)).strip(" ._-")
+    return text[:80] or fallback
+
+
+def iso_download_name(case_number: str, disc_no: int) -> str:
+    """``<case number>-disc-01.iso``: the name a disc image downloads under."""
+    return f"{file_name_part(case_number)}-disc-{disc_no:02d}.iso"
 
 
 @dataclass(frozen=True)

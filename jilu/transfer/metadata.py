@@ -15,6 +15,12 @@ SOFTWARE = "Jilu (记录) case disc package"
 FORMAT = "jilu-case-disc/1"
 
 
+def unit_address(unit) -> str:
+    """The handling unit within its bureau, from the top of the unit tree down
+    (市局 → 区局/支队 → 大队 → 中队): what Jilu knows of where the unit is."""
+    return " ".join(u.name for u in [*unit.ancestors(), unit])
+
+
 def case_metadata(case: Case) -> dict:
     handler = case.handler
     return {
@@ -26,6 +32,7 @@ def case_metadata(case: Case) -> dict:
         "party_kind": case.party.get_kind_display() if case.party_id else "",
         "unit": case.unit.name,
         "unit_code": case.unit.code,
+        "unit_address": unit_address(case.unit),
         "handler": handler.name if handler else "",
         "handler_cert_no": (handler.cert_no or "") if handler else "",
         "retention": case.get_retention_display(),
@@ -44,12 +51,17 @@ def bag_info(
     payload: list[FileEntry],
     manifest_sha256: str,
 ) -> str:
-    """bag-info.txt: case number (also as 案件编号), unit, handler, time, disc n of m."""
+    """bag-info.txt: case number (also as 案件编号), unit, handler, time, disc n of m.
+
+    RFC 8493's Source-Organization and Organization-Address name the handling
+    unit and where it sits in its bureau; the unit's code is Jilu's own
+    Handling-Unit-Code.
+    """
     size = sum(e.size for e in payload)
     return bag_info_text(
         [
             ("Source-Organization", meta["unit"]),
-            ("Organization-Address", meta["unit_code"]),
+            ("Organization-Address", meta.get("unit_address") or meta["unit"]),
             ("External-Description", f"{recordlist.TITLE}：{meta['number']} {meta['title']}"),
             ("External-Identifier", f"{meta['number']} {disc_of}"),
             ("Case-Number", meta["number"]),

@@ -1,4 +1,5 @@
-"""Check a disc package: every file re-hashed against its manifest (C5.5, C6.5.3).
+"""Check a disc package: every file re-hashed, each recording against the hashes
+Jilu registered at ingest (C5.5, C6.5.3).
 
 A package disc carries ``jilu-manifest.json`` (case metadata and, for every
 file, its path, size, SHA-256, SM3 and record-list number) inside its BagIt
@@ -13,10 +14,16 @@ together, never a whole file in memory). It names:
 - *extra* files: in the tree, in neither the manifest nor the bag's tag files.
 
 The manifest itself is named by its SHA-256, which the hand-over recorded
-(C5.5): a manifest rewritten to match altered files is caught there.
-``check_originals`` also compares each recording's entry with the hashes the
-original was registered with at ingest, and names recordings of the record
-list (C5.4, A2) that the package lacks.
+(C5.5). A disc's own manifests can be rewritten to match altered files, so
+when the check is of a package Jilu made (:func:`expected_for`), each
+recording on the disc is compared with the size, SHA-256 and SM3 that Jilu
+registered for it at ingest (the ``Recording``), never with the disc's
+manifests: an altered recording is named even on a disc whose manifests were
+all rewritten to match it, a recording missing from the disc it was burnt on
+is named, and a file in ``data/`` that is neither a recording of the case nor
+the record list is extra even if the disc's manifests list it.
+``check_originals`` checks the package kept on the server the same way and
+names recordings of the record list (C5.4, A2) that the package lacks.
 """
 
 from __future__ import annotations
@@ -41,6 +48,26 @@ TAG_PREFIXES = ("manifest-", "tagmanifest-")
 
 class PackageUnreadable(Exception):
     """The tree has no readable manifest, or the ISO cannot be opened."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recording of the case as Jilu registered it at ingest, and where the package put it."""
+
+    path: str  # relative to the disc root: data/<name on the disc>
+    list_no: int | None
+    size: int
+    sha256: str
+    sm3: str
+    disc: int | None = None  # the disc it was burnt on, when known
+
+
+@dataclass
+class Expected:
+    """What a disc of a package is checked against, from Jilu's records (not the disc)."""
+
+    recordings: list[Recorded] = field(default_factory=list)
+    documents: tuple[str, ...] = ()  # the record list's own files, relative to the disc root
 
 
 @dataclass
@@ -247,9 +274,11 @@ def check_tree(
     *,
     source: str,
     expected_manifest_sha256: str | set[str] | None = None,
+    expected: Expected | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Re-hash every file of ``tree`` against its ``jilu-manifest.json``."""
+    """Re-hash every file of ``tree``: recordings against ``expected`` (Jilu's
+    ingest records) when given, everything else against the disc's manifests."""
     names = tree.files()
     manifest_path = find_manifest(names)
     raw = tree.read_small(manifest_path)
@@ -269,15 +298,20 @@ def check_tree(
     case_meta = manifest.get("case") or {}
     report.case_number = str(case_meta.get("number", "")) if isinstance(case_meta, dict) else ""
     disc_meta = manifest.get("disc") or {}
+    disc_no = None
     if isinstance(disc_meta, dict) and disc_meta.get("number"):
         report.disc = f"{disc_meta.get('number')}/{disc_meta.get('count', '?')}"
+        try:
+            disc_no = int(disc_meta["number"])
+        except (TypeError, ValueError):
+            disc_no = None
 
-    expected = expected_manifest_sha256
-    if isinstance(expected, str):
-        expected = {expected} if expected else set()
-    if expected:
-        report.expected_manifest_sha256 = ", ".join(sorted(expected))
-        if not expected & {report.manifest_sha256, json_hash}:
+    hashes = expected_manifest_sha256
+    if isinstance(hashes, str):
+        hashes = {hashes} if hashes else set()
+    if hashes:
+        report.expected_manifest_sha256 = ", ".join(sorted(hashes))
+        if not hashes & {report.manifest_sha256, json_hash}:
             report.problems.append(
                 f"光盘包清单的 SHA-256（{report.manifest_sha256}）"
                 "与移送时登记的不一致：光盘包不是移送的那一版，或清单被改动"
@@ -285,19 +319,34 @@ def check_tree(
 
     bag = PurePosixPath(manifest_path).parent
     bagit = {alg: _payload_manifest(tree, bag, names, alg) for alg in ("sha256", "sm3")}
+    recorded = {_norm(bag / r.path): r for r in (expected.recordings if expected else ())}
+    legitimate = set(recorded) | {_norm(bag / d) for d in (expected.documents if expected else ())}
     listed: set[str] = set()
-    total = sum(int(e.get("size", 0)) for e in entries)
-    done = 0
     work: dict[str, dict] = {}
     for entry in entries:
-        rel = _norm(bag / entry["path"])
-        work[rel] = entry
+        work[_norm(bag / entry["path"])] = entry
     for rel in sorted(set(bagit["sha256"]) | set(bagit["sm3"])):
         work.setdefault(rel, {"path": rel, "bagit_only": True})
+    for rel, r in recorded.items():
+        # A recording is expected on the disc it was burnt on (the disc says which it is).
+        if rel in names or (r.disc is not None and r.disc == disc_no):
+            work.setdefault(rel, {"path": rel, "list_no": r.list_no})
+    total = sum(recorded[rel].size if rel in recorded else _size(e) for rel, e in work.items())
+    done = 0
     for rel, entry in work.items():
         listed.add(rel)
         report.entries[rel] = entry
-        list_no = entry.get("list_no")
+        r = recorded.get(rel)
+        list_no = r.list_no if r is not None else entry.get("list_no")
+        if expected is not None and r is None and rel not in legitimate and _in_payload(rel, bag):
+            if rel in names:  # listed by the disc's manifests, but not a recording of the case
+                report.extra.append(rel)
+                report.files.append(
+                    FileResult(rel, "extra", None, "不是本案登记的声像记录，也不是清单文件")
+                )
+            else:
+                listed.discard(rel)  # in a manifest only: nothing on the disc to name
+            continue
         if rel not in names:
             report.missing.append(rel)
             report.files.append(FileResult(rel, "missing", list_no, "光盘包中没有这个文件"))
@@ -308,19 +357,16 @@ def check_tree(
         done += got.size
         if progress is not None:
             progress(done, total)
-        reasons = []
-        if "size" in entry and got.size != int(entry["size"]):
-            reasons.append(f"大小应为 {entry['size']} 字节，实为 {got.size} 字节")
-        if "sha256" in entry and got.sha256 != str(entry["sha256"]).lower():
-            reasons.append("SHA-256 与清单不符")
-        if "sm3" in entry and got.sm3 != str(entry["sm3"]).lower():
-            reasons.append("SM3 与清单不符")
-        if entry.get("bagit_only"):
-            reasons.append(f"不在 {MANIFEST_NAME} 中")
-        if rel in bagit["sha256"] and got.sha256 != bagit["sha256"][rel]:
-            reasons.append("SHA-256 与 BagIt 清单不符")
-        if rel in bagit["sm3"] and got.sm3 != bagit["sm3"][rel]:
-            reasons.append("SM3 与 BagIt 清单不符")
+        manifest_reasons = _against_manifests(entry, rel, got, bagit)
+        if r is not None:
+            reasons = _against_ingest(r, got)
+            if not reasons and manifest_reasons:
+                report.problems.append(
+                    f"光盘上的清单对 {rel} 所记的哈希（{'；'.join(manifest_reasons)}）"
+                    "与入库登记不一致：该文件本身与入库时一致，清单被改动"
+                )
+        else:
+            reasons = manifest_reasons
         if reasons:
             report.altered.append(rel)
             report.files.append(FileResult(rel, "altered", list_no, "；".join(reasons)))
@@ -354,12 +400,111 @@ def check_tree(
     return report
 
 
+def _size(entry: dict) -> int:
+    try:
+        return int(entry.get("size", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _in_payload(rel: str, bag: PurePosixPath) -> bool:
+    """Whether ``rel`` is under the bag's ``data/`` directory."""
+    data = bag / "data"
+    return PurePosixPath(rel).is_relative_to(data) if str(bag) != "." else rel.startswith("data/")
+
+
+def _against_manifests(entry: dict, rel: str, got, bagit: dict[str, dict[str, str]]) -> list[str]:
+    reasons = []
+    if "size" in entry and got.size != _size(entry):
+        reasons.append(f"大小应为 {entry['size']} 字节，实为 {got.size} 字节")
+    if "sha256" in entry and got.sha256 != str(entry["sha256"]).lower():
+        reasons.append("SHA-256 与清单不符")
+    if "sm3" in entry and got.sm3 != str(entry["sm3"]).lower():
+        reasons.append("SM3 与清单不符")
+    if entry.get("bagit_only"):
+        reasons.append(f"不在 {MANIFEST_NAME} 中")
+    if rel in bagit["sha256"] and got.sha256 != bagit["sha256"][rel]:
+        reasons.append("SHA-256 与 BagIt 清单不符")
+    if rel in bagit["sm3"] and got.sm3 != bagit["sm3"][rel]:
+        reasons.append("SM3 与 BagIt 清单不符")
+    return reasons
+
+
+def _against_ingest(r: Recorded, got) -> list[str]:
+    """Differences from what Jilu registered for the recording at ingest (C6.5.3)."""
+    reasons = []
+    if got.size != r.size:
+        reasons.append(f"大小应为 {r.size} 字节（入库登记），实为 {got.size} 字节")
+    if got.sha256 != r.sha256.lower():
+        reasons.append("SHA-256 与入库时登记的不符")
+    if got.sm3 != r.sm3.lower():
+        reasons.append("SM3 与入库时登记的不符")
+    return reasons
+
+
+def expected_for(package: Any) -> Expected:
+    """The recordings of the package's case as registered at ingest, each with the
+    path the package gave it on the disc and, when known, the disc it is on.
+
+    The names on the disc are settled again by the builder's own rule
+    (:func:`jilu.transfer.builder.disc_file_names`) from the record list, which
+    is locked while the case is with legal review. Which disc holds which
+    recording comes from the package kept on the server (its
+    ``jilu-manifest.json``); a one-disc package holds them all.
+    """
+    from jilu.casework.queries import case_recordings
+    from jilu.transfer.builder import DOCUMENTS, disc_file_names
+
+    rows = case_recordings(package.case)
+    names = disc_file_names([r.file_name for r in rows])
+    disc_of = _disc_of_recordings(package)
+    return Expected(
+        recordings=[
+            Recorded(
+                path=f"data/{names[row.file_name]}",
+                list_no=row.list_no,
+                size=row.recording.size,
+                sha256=row.recording.sha256,
+                sm3=row.recording.sm3,
+                disc=disc_of.get(row.recording.pk),
+            )
+            for row in rows
+        ],
+        documents=tuple(f"data/{d}" for d in DOCUMENTS),
+    )
+
+
+def _disc_of_recordings(package: Any) -> dict[int, int]:
+    """recording id → the disc of the package it was burnt on (what is known of it)."""
+    discs = list(package.discs.order_by("number"))
+    if len(discs) == 1:
+        from jilu.casework.queries import case_recordings
+
+        return {row.recording.pk: discs[0].number for row in case_recordings(package.case)}
+    for disc in discs:
+        path = Path(disc.bag_dir) / MANIFEST_NAME if disc.bag_dir else None
+        if path is None or not path.is_file():
+            continue
+        try:
+            listing = json.loads(path.read_text(encoding="utf-8"))["record_list"]
+            return {int(item["recording_id"]): int(item["disc"]) for item in listing}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {}
+
+
 def check_directory(
-    root: Path | str, *, expected_manifest_sha256: str | set[str] | None = None
+    root: Path | str,
+    *,
+    expected_manifest_sha256: str | set[str] | None = None,
+    expected: Expected | None = None,
 ) -> Report:
     """Check a mounted disc or an extracted ISO (or a built package disc)."""
     return check_tree(
-        DirectoryTree(root), source="directory", expected_manifest_sha256=expected_manifest_sha256
+        DirectoryTree(root),
+        source="directory",
+        expected_manifest_sha256=expected_manifest_sha256,
+        expected=expected,
     )
 
 
@@ -367,6 +512,7 @@ def check_iso(
     path: Path | str,
     *,
     expected_manifest_sha256: str | set[str] | None = None,
+    expected: Expected | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Check an ISO image, streaming each file out of it with pycdlib."""
@@ -376,6 +522,7 @@ def check_iso(
             tree,
             source="iso",
             expected_manifest_sha256=expected_manifest_sha256,
+            expected=expected,
             progress=progress,
         )
     finally:
@@ -385,10 +532,10 @@ def check_iso(
 def check_originals(package: Any) -> Report:
     """Check a built package on the server against the stored originals.
 
-    Every disc's bag is re-hashed against its manifest (whose hash must be the
-    one recorded for the disc); each recording's entry must carry the SHA-256
-    and SM3 the original was registered with at ingest, and its stored object
-    must be present; every row of the record list must be in the package.
+    Every disc's bag is re-hashed, each recording against the size, SHA-256
+    and SM3 it was registered with at ingest (its manifest's hash must be the
+    one recorded for the disc), and each recording's stored object must be
+    present; every row of the record list must be in the package.
     """
     from jilu.casework.queries import case_recordings
     from jilu.evidence.store import get_store
@@ -398,31 +545,25 @@ def check_originals(package: Any) -> Report:
     if not discs:
         report.problems.append("光盘包没有光盘：请重新制作")
         return report
+    expected = expected_for(package)
     for disc in discs:
         root = Path(disc.bag_dir)
         if not disc.bag_dir or not root.is_dir():
             report.problems.append(f"第 {disc.number} 盘的文件已不在服务器上：{disc.bag_dir}")
             continue
-        part = check_directory(root, expected_manifest_sha256=disc.manifest_sha256 or None)
+        part = check_directory(
+            root, expected_manifest_sha256=disc.manifest_sha256 or None, expected=expected
+        )
         report.merge(part)
         report.manifest_sha256 = report.manifest_sha256 or part.manifest_sha256
 
     by_no = report.by_list_no()
     store = get_store()
+    paths = {r.list_no: r.path for r in expected.recordings}
     for row in case_recordings(package.case):
-        rec = row.recording
         found = by_no.get(row.list_no)
-        if found is None:
-            report.missing.append(f"{row.list_no:02d} {row.file_name}")
-            continue
-        entry = report.entries.get(found.path)
-        if entry is not None and (
-            str(entry.get("sha256", "")).lower() != rec.sha256
-            or str(entry.get("sm3", "")).lower() != rec.sm3
-        ):
-            report.altered.append(found.path)
-            found.status = "altered"
-            found.reason = "与存储原件登记的哈希值不符"
-        if not store.exists(rec.sha256):
+        if found is None and paths.get(row.list_no) not in report.missing:
+            report.missing.append(paths.get(row.list_no) or f"{row.list_no:02d} {row.file_name}")
+        if not store.exists(row.recording.sha256):
             report.problems.append(f"序号 {row.list_no} 的存储原件不在证据存储中")
     return report

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from jilu.casework.models import Case
 from jilu.casework.queries import case_recordings
 from jilu.transfer import actions, labels, queries, verify
+from jilu.transfer.builder import disc_file_names
 from jilu.transfer.forms import (
     BuildForm,
     DecideForm,
@@ -181,7 +182,7 @@ def disc_download(request: HttpRequest, pk: int, number: int) -> FileResponse:
     return FileResponse(
         open(disc.iso_path, "rb"),  # noqa: SIM115 - FileResponse closes it
         as_attachment=True,
-        filename=Path(disc.iso_path).name,
+        filename=labels.iso_download_name(package.case.number, disc.number),
         content_type="application/x-iso9660-image",
     )
 
@@ -197,7 +198,7 @@ def package_label_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     if not sheet:
         raise Http404(_("这个光盘包还没有制作完成"))
     response = HttpResponse(sheet, content_type="text/plain; charset=utf-8")
-    name = f"{package.case.number}-v{package.version}-labels.txt"
+    name = f"{labels.file_name_part(package.case.number)}-v{package.version}-labels.txt"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
@@ -226,8 +227,9 @@ def _render_review(
             bad.setdefault(entry_path, _("光盘包中没有这个文件"))
         check_files = {"bad": bad, "passed": set(latest.passed)}
     rows, activity_gaps = queries.review_rows_and_activities(review)
+    on_disc = disc_file_names([item.row.file_name for item in rows])
     for item in rows:
-        item.check = _row_check(item.row, check_files)
+        item.check = _row_check(f"data/{on_disc[item.row.file_name]}", check_files)
     # C5.5: what the reviewer compares with the labels of the discs they hold.
     # Each disc's manifest-sha256.txt hash is printed on its labels; the hand-over
     # is recorded by the SHA-256 of package-manifest.txt, whose lines are those
@@ -261,10 +263,10 @@ def _render_review(
     )
 
 
-def _row_check(row, check_files: dict) -> dict | None:
+def _row_check(path: str, check_files: dict) -> dict | None:
+    """The latest check's finding for the file at ``path`` (the row's name on the disc)."""
     if not check_files:
         return None
-    path = f"data/{row.file_name}"
     reason = check_files["bad"].get(path)
     if reason is not None:
         return {"ok": False, "reason": reason or _("与清单不符")}
@@ -321,7 +323,11 @@ def _review_upload(request: HttpRequest, pk: int) -> HttpResponse:
     package = review.transfer.package
     expected = set(package.discs.values_list("manifest_sha256", flat=True)) - {""}
     try:
-        report = verify.check_iso(upload.temporary_file_path(), expected_manifest_sha256=expected)
+        report = verify.check_iso(
+            upload.temporary_file_path(),
+            expected_manifest_sha256=expected,
+            expected=verify.expected_for(package),
+        )
     except verify.PackageUnreadable as exc:
         form.add_error("iso", str(exc))
         return _render_review(request, review, upload_form=form, status=400)
@@ -345,7 +351,9 @@ def review_mounted(request: HttpRequest, pk: int) -> HttpResponse:
     expected = set(package.discs.values_list("manifest_sha256", flat=True)) - {""}
     try:
         report = verify.check_directory(
-            form.cleaned_data["path"], expected_manifest_sha256=expected
+            form.cleaned_data["path"],
+            expected_manifest_sha256=expected,
+            expected=verify.expected_for(package),
         )
     except verify.PackageUnreadable as exc:
         form.add_error("path", str(exc))

@@ -238,8 +238,8 @@ def test_memory_stays_flat_while_packaging_a_large_recording(tree, people, tmp_p
     case, _ = build_case(tree, people, [random_bytes(size)])
     # WeasyPrint loads the CJK font (tens of MB) to print the list; that is not
     # the recordings' bytes, so the PDF is rendered before measuring.
-    pdf = recordlist.render_pdf(recordlist.build(case))
-    monkeypatch.setattr(builder.recordlist, "render_pdf", lambda _list: pdf)
+    pdf = builder.record_list_pdf(recordlist.build(case))
+    monkeypatch.setattr(builder, "record_list_pdf", lambda _list: pdf)
     tracemalloc.start()
     try:
         result = build_package(case, tmp_path / "out")

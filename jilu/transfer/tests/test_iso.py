@@ -2,9 +2,10 @@
 
 xorriso (Debian) lists the image with the Chinese record-list names intact in
 Rock Ridge and extracts files byte-identical to the originals; pycdlib reads
-the UDF tree with the same names; Joliet names are unique and at most 64
-characters; a case split across discs gives ISOs that each hold a bag that
-validates on its own.
+the UDF tree with the same names; Joliet shows those same names (at most 64
+UCS-2 characters each, as the package settles them); a case split across
+discs gives ISOs that each hold a bag that validates on its own. Every view is
+read back by outside tools in ``test_disc_views.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from jilu.casework.models import Annotation
 from jilu.evidence.store import get_store
 from jilu.transfer.builder import build_package
-from jilu.transfer.discs import iso9660_names, joliet_names, udf_len, udf_names
+from jilu.transfer.discs import disc_names, iso9660_names, ucs2_len
 from jilu.transfer.tests.package_data import build_case, mp4_clip, random_bytes
 
 needs_xorriso = pytest.mark.usefixtures("xorriso")
@@ -62,7 +63,7 @@ def test_xorriso_lists_the_iso_with_the_chinese_names_intact(package):
     case, _, result = package
     listing = xorriso("-indev", str(result.discs[0].iso_path), "-find", "/", "-exec", "lsdl")
     names = originals(case)
-    assert all(len(n) > 21 for n in names)  # longer than any Joliet name can be
+    assert all(len(n.encode("utf-8")) > 64 for n in names)  # more than 64 bytes of UTF-8
     for name in names:
         assert f"/data/{name}'" in listing, name
     for tag in (
@@ -112,42 +113,50 @@ def test_pycdlib_reads_the_udf_tree_with_the_chinese_names(package):
         iso.close()
 
 
-def test_joliet_names_are_unique_and_short_and_iso9660_names_are_8_3(package):
+def test_joliet_shows_the_rock_ridge_names_and_iso9660_names_are_8_3(package):
+    """C5.5: the Joliet view carries the same names as Rock Ridge and UDF."""
     case, _, result = package
     iso = pycdlib.PyCdlib()
     iso.open(str(result.discs[0].iso_path))
     try:
-        joliet = [(d, f) for d, _ds, fs in iso.walk(joliet_path="/") for f in fs]
+        joliet = {f"{d.rstrip('/')}/{f}" for d, _ds, fs in iso.walk(joliet_path="/") for f in fs}
+        rr = {f"{d.rstrip('/')}/{f}" for d, _ds, fs in iso.walk(rr_path="/") for f in fs}
+        udf = {f"{d.rstrip('/')}/{f}" for d, _ds, fs in iso.walk(udf_path="/") for f in fs}
         plain = [f for _d, _ds, fs in iso.walk(iso_path="/") for f in fs]
     finally:
         iso.close()
+    assert joliet == rr == udf
     assert len(joliet) == sum(1 for p in result.discs[0].root.rglob("*") if p.is_file())
-    per_dir: dict[str, set[str]] = {}
-    for d, f in joliet:
-        assert len(f) <= 64, f
-        assert f.lower() not in per_dir.setdefault(d, set()), f
-        per_dir[d].add(f.lower())
-    # the record-list number and extension survive the shortening
-    data_names = sorted(per_dir["/data"])
-    assert [n[:3] for n in data_names if n[:2] != "00"] == ["01_", "02_", "03_"]
-    assert all(n.endswith(".mp4") for n in data_names if n[:2] != "00")
+    assert {f"/data/{n}" for n in originals(case)} <= joliet
+    assert all(ucs2_len(p.rsplit("/", 1)[-1]) <= 64 for p in joliet)
     for f in plain:
         assert re.fullmatch(r"[A-Z0-9_]{1,8}\.[A-Z0-9_]{0,3};1", f), f
 
 
 def test_name_shortening_keeps_many_similar_long_names_apart():
-    long = "思明区城市管理行政执法大队_厦门市思明区中山路某某餐饮管理有限公司_20261126_现场勘验"
+    """C5.3/C5.5: names too long for Joliet are shortened once, uniquely, for every view."""
+    long = "思明区城市管理行政执法大队_厦门市思明区中山路某某餐饮管理有限公司第一分公司（原厦门市某某酒楼）_20261126_现场勘验"
     names = [f"{n:02d}_{long}.mp4" for n in range(1, 30)] + [f"01_{long}.MP4", "短名.mp4"]
-    joliet = joliet_names(names)
-    assert len({v.lower() for v in joliet.values()}) == len(names)
-    assert all(len(v.encode("utf-8")) <= 64 for v in joliet.values())
-    assert joliet["短名.mp4"] == "短名.mp4"
+    on_disc = disc_names(names)
+    assert len({v.lower() for v in on_disc.values()}) == len(names)
+    assert all(ucs2_len(v) <= 64 for v in on_disc.values())
+    assert on_disc["短名.mp4"] == "短名.mp4"
+    # the rule: start of the name, "~", the last 16 characters of the stem, the extension
+    assert on_disc[names[0]] == (
+        "01_思明区城市管理行政执法大队_厦门市思明区中山路某某餐饮管理有限公司第一分公司（原"
+        "~楼）_20261126_现场勘验.mp4"
+    )
+    assert ucs2_len(on_disc[names[0]]) == 64
+    # the same long name but for the case of its extension: ~2 keeps it apart
+    assert on_disc[f"01_{long}.MP4"].lower() != on_disc[names[0]].lower()
+    assert "~2" in on_disc[f"01_{long}.MP4"]
     plain = iso9660_names(names)
     assert len(set(plain.values())) == len(names)
     assert all(re.fullmatch(r"[A-Z0-9_]{1,8}\.[A-Z0-9_]{0,3}", v) for v in plain.values())
     huge = ["名" * 200 + ".mp4", "名" * 200 + ".mov"]
-    udf = udf_names(huge)
-    assert len(set(udf.values())) == 2 and all(udf_len(v) <= 254 for v in udf.values())
+    shortened = disc_names(huge)
+    assert len(set(shortened.values())) == 2
+    assert all(ucs2_len(v) == 64 for v in shortened.values())
 
 
 @needs_xorriso
