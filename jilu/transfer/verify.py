@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -37,7 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from django.utils.translation import gettext
+
 from jilu.evidence.store.hashing import hash_chunks
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "jilu-manifest.json"
 CHUNK = 1024 * 1024
@@ -178,7 +183,15 @@ class IsoTree(Tree):
         try:
             self.iso.open(str(path))
         except (PyCdlibException, OSError, ValueError) as exc:
-            raise PackageUnreadable(f"无法读取光盘镜像：{exc}") from exc
+            # The reader's own words (English, technical) stay in the log; the
+            # person is told what it means and what to do.
+            log.info("unreadable ISO image %s: %s", path, exc)
+            raise PackageUnreadable(
+                gettext(
+                    "无法读取光盘镜像：这不是完整的 ISO 光盘镜像。请确认选的是本案光盘的镜像文件，"
+                    "且文件已完整上传；光盘本身可在工作站或命令行上检查。"
+                )
+            ) from exc
         if self.iso.has_udf():
             self.key = "udf_path"
         elif self.iso.has_rock_ridge():
