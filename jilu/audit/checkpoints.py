@@ -108,6 +108,9 @@ class CheckpointSink(Protocol):
     def read(self, n: int) -> bytes | None:
         """Checkpoint ``n`` as written, or None if there is none."""
 
+    def latest(self) -> int | None:
+        """The number of the newest checkpoint held, or None if none is."""
+
 
 _sink_factories: list[Callable[[], CheckpointSink | None]] = []
 
@@ -137,14 +140,8 @@ class CheckpointLog:
     notes: list[str] = field(default_factory=list)
 
 
-def _check(cp: Checkpoint, prev: Checkpoint | None, key: bytes | None, where: str) -> str:
-    """Why ``cp`` cannot follow ``prev`` in a checkpoint log, or ""."""
-    if cp.n != (prev.n + 1 if prev else 1):
-        return (
-            f"{where}: checkpoint #{cp.n} follows #{prev.n if prev else 0}: checkpoints are missing"
-        )
-    if cp.prev != (prev.digest() if prev else GENESIS):
-        return f"{where}: {cp.label} does not link to the checkpoint before it"
+def _check_seal(cp: Checkpoint, key: bytes | None, where: str) -> str:
+    """Why ``cp`` was not written under ``key``, or ""."""
     if key is None:
         return f"{where}: no audit key is configured to check {cp.label}"
     if cp.key_id != seal.key_id(key):
@@ -155,9 +152,23 @@ def _check(cp: Checkpoint, prev: Checkpoint | None, key: bytes | None, where: st
         )
     if not seal.matches(seal.checkpoint_mac(key, cp.body()), cp.mac):
         return f"{where}: {cp.label}: MAC does not match: the checkpoint was edited"
-    if prev is not None and cp.seq < prev.seq:
-        return f"{where}: {cp.label} records head #{cp.seq}, before #{prev.seq} of the one before"
     return ""
+
+
+def _check(cp: Checkpoint, prev: Checkpoint | None, key: bytes | None, where: str) -> str:
+    """Why ``cp`` cannot follow ``prev`` in a checkpoint log, or ""."""
+    if cp.n != (prev.n + 1 if prev else 1):
+        return (
+            f"{where}: checkpoint #{cp.n} follows #{prev.n if prev else 0}: checkpoints are missing"
+        )
+    if cp.prev != (prev.digest() if prev else GENESIS):
+        return f"{where}: {cp.label} does not link to the checkpoint before it"
+    problem = _check_seal(cp, key, where)
+    if not problem and prev is not None and cp.seq < prev.seq:
+        problem = (
+            f"{where}: {cp.label} records head #{cp.seq}, before #{prev.seq} of the one before"
+        )
+    return problem
 
 
 def read_log(path: Path, key: bytes | None) -> CheckpointLog:
@@ -185,49 +196,50 @@ def read_log(path: Path, key: bytes | None) -> CheckpointLog:
 
 
 def load(key: bytes | None) -> CheckpointLog:
-    """The local log, compared with every registered sink.
+    """The local log, compared with every registered sink at the sink's newest checkpoint.
 
-    A sink holding a checkpoint the local log lacks means the log was cut
-    short; one holding a different line under the same number means one of the
-    two was rewritten. Either is a problem; a sink merely behind is a note.
+    Lines of the log are linked, so one line equal to the sink's newest
+    vouches for every line before it. A sink holding a checkpoint the local log
+    lacks means the log was cut short; one holding a different line under the
+    same number means one of the two was rewritten. Either is a problem; a sink
+    merely behind is a note.
     """
     log = read_log(log_path(), key)
     if log.problem:
         return log
     local = log.checkpoints
     for sink in sinks():
-        n = local[-1].n if local else 1
-        prev = local[-2] if len(local) > 1 else None
-        while True:
-            try:
-                raw = sink.read(n)
-            except Exception as exc:  # noqa: BLE001 - any failure of the sink is reported
-                log.problem = f"cannot read checkpoint #{n} from {sink.name}: {exc}"
-                return log
-            if raw is None:
-                break
-            if n <= len(local):
-                if raw.rstrip(b"\n") != local[n - 1].line():
-                    log.problem = (
-                        f"checkpoint #{n} in {sink.name} differs from the one in {log_path()}"
-                    )
-                    return log
-                prev = local[n - 1]
-            else:
-                try:
-                    cp = Checkpoint.parse(raw)
-                except ValueError as exc:
-                    log.problem = f"{sink.name}: checkpoint #{n} is not a checkpoint ({exc})"
-                    return log
-                problem = _check(cp, prev, key, sink.name)
-                log.problem = problem or (
-                    f"{sink.name} holds {cp.label} (head #{cp.seq}), but the checkpoint log "
-                    f"{log_path()} ends at #{len(local)}: the log was cut short"
+        try:
+            top = sink.latest()
+            raw = sink.read(top) if top is not None else None
+        except Exception as exc:  # noqa: BLE001 - any failure of the sink is reported
+            log.problem = f"cannot read the checkpoints in {sink.name}: {exc}"
+            return log
+        if top is None or raw is None:
+            if local:
+                log.notes.append(f"{sink.name} holds no checkpoint yet")
+            continue
+        if top <= len(local):
+            if raw.rstrip(b"\n") != local[top - 1].line():
+                log.problem = (
+                    f"checkpoint #{top} in {sink.name} differs from the one in {log_path()}"
                 )
                 return log
-            n += 1
-        if local and n <= len(local):
-            log.notes.append(f"{sink.name} does not hold {local[-1].label} yet")
+            if top < len(local):
+                log.notes.append(
+                    f"{sink.name} does not hold {local[-1].label} yet (its newest is #{top})"
+                )
+            continue
+        try:
+            cp = Checkpoint.parse(raw)
+        except ValueError as exc:
+            log.problem = f"{sink.name}: checkpoint #{top} is not a checkpoint ({exc})"
+            return log
+        log.problem = _check_seal(cp, key, sink.name) or (
+            f"{sink.name} holds {cp.label} (head #{cp.seq}), but the checkpoint log "
+            f"{log_path()} ends at #{len(local)}: the log was cut short"
+        )
+        return log
     return log
 
 

@@ -62,6 +62,22 @@ class BucketCheckpoints:
             raise StoreError(f"cannot read {self.key(n)}: {exc}") from exc
         return got["Body"].read()
 
+    def latest(self) -> int | None:
+        """The highest number under the prefix (keys are zero-padded, listed in order)."""
+        newest = None
+        pages = self.store.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.store.bucket, Prefix=PREFIX
+        )
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(PREFIX) :].removesuffix(".json")
+                    if name.isdigit():
+                        newest = max(newest or 0, int(name))
+        except ClientError as exc:
+            raise StoreError(f"cannot list {PREFIX} in bucket {self.store.bucket}: {exc}") from exc
+        return newest
+
 
 def bucket_checkpoints() -> BucketCheckpoints | None:
     """The sink for the configured store: the bucket when it is S3, else none."""

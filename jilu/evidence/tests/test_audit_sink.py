@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
+from jilu.audit import checkpoints
 from jilu.audit.chain import AuditError
 from jilu.audit.checkpoints import checkpoint, log_path, sinks
 from jilu.audit.tests.tamper import append, cut_tail
@@ -75,6 +76,32 @@ def test_the_bucket_shows_a_local_log_cut_short_with_the_chain(bucket):
     assert "ends at #1: the log was cut short" in report.problem
 
 
+@pytest.mark.db_sensitive
+@pytest.mark.django_db
+def test_the_bucket_shows_a_local_log_rewritten_with_the_key(bucket, monkeypatch):
+    """Even someone holding the audit key, the database and the local log, who
+    cuts the chain and writes new checkpoints for it, cannot replace the
+    bucket's: its newest differs from the log's line of the same number."""
+    append(10)
+    checkpoint()
+    append(5)
+    checkpoint()
+    path = log_path()
+    path.write_bytes(path.read_bytes().splitlines(keepends=True)[0])
+    cut_tail(5)
+    with monkeypatch.context() as m:
+        m.setattr(checkpoints, "_sink_factories", [])  # the forger writes the log alone
+        checkpoint(force=True)
+        append(1)
+        checkpoint()
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem == (
+        f"checkpoint log: checkpoint #2 in bucket {bucket.store.bucket} differs from the one "
+        f"in {path}"
+    )
+
+
 @pytest.mark.django_db
 def test_a_bucket_that_missed_a_checkpoint_catches_up(bucket, monkeypatch):
     append(2)
@@ -87,8 +114,8 @@ def test_a_bucket_that_missed_a_checkpoint_catches_up(bucket, monkeypatch):
         checkpoint()
     report = verify_chain()
     assert report.ok
-    assert any("does not hold checkpoint #1" in note for note in report.notes)
+    assert f"bucket {bucket.store.bucket} holds no checkpoint yet" in report.notes
     monkeypatch.undo()
     assert not checkpoint().created  # the head has not moved, but the bucket is sent #1
     assert bucket.read(1) is not None
-    assert not any("does not hold" in note for note in verify_chain().notes)
+    assert not any("bucket" in note for note in verify_chain().notes)
