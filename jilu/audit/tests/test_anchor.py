@@ -265,8 +265,11 @@ def test_an_edited_or_shortened_checkpoint_log_is_found():
     assert run_verify()[0] == 0
 
 
+@pytest.mark.db_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checkpoints_keep_one_chain_of_checkpoints():
+    """Writers and checkpoints at once; verify then reads head and entries in one
+    snapshot (REPEATABLE READ on PostgreSQL)."""
     import threading
 
     from django.db import connection
