@@ -44,6 +44,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):
+    """Each test's audit checkpoints go to its own directory: the log under
+    ./var/ belongs to the development database, not to the test database."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request made in English (the
     footer's language cookie) activates English for the thread, which would

@@ -219,27 +219,20 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
 SECRET_KEY_MIN_LENGTH = 32
 
 
-def secret_key(data_dir: Path) -> str:
-    """``JILU_SECRET_KEY``, or one generated once into ``JILU_DATA_DIR/secret_key``.
-
-    The first process to start creates the file (exclusively, so processes
-    starting together agree on one key); every later start reads it back.
-    """
-    value = _raw("JILU_SECRET_KEY")
-    if value is not None:
-        if len(value) < SECRET_KEY_MIN_LENGTH:
-            raise ConfigError(
-                f"JILU_SECRET_KEY is too short ({len(value)} characters): "
-                f"use at least {SECRET_KEY_MIN_LENGTH}"
-            )
-        return value
-    key_file = data_dir / "secret_key"
+def _generated_once(key_file: Path, data_dir: Path, what: str, variable: str) -> str:
+    """The text of ``key_file``, which the first process to start creates with a
+    new random key (exclusively and mode 600, so processes starting together
+    agree on one key and no other user can read it); every later start reads it."""
     try:
         if not key_file.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-            tmp.write_text(secrets.token_urlsafe(50))
-            os.chmod(tmp, 0o600)
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = key_file.parent / f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, secrets.token_urlsafe(50).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             try:
                 # link() fails if another process created the key meanwhile.
                 os.link(tmp, key_file)
@@ -250,12 +243,79 @@ def secret_key(data_dir: Path) -> str:
         key = key_file.read_text().strip()
     except OSError as exc:
         raise ConfigError(
-            f"JILU_DATA_DIR={str(data_dir)!r}: cannot read or create the secret key file "
-            f"{key_file} ({exc.strerror or exc}); make the directory writable or set JILU_SECRET_KEY"
+            f"JILU_DATA_DIR={str(data_dir)!r}: cannot read or create the {what} file "
+            f"{key_file} ({exc.strerror or exc}); make the directory writable or set {variable}"
         ) from None
     if len(key) < SECRET_KEY_MIN_LENGTH:
         raise ConfigError(
-            f"JILU_DATA_DIR={str(data_dir)!r}: the secret key file {key_file} is empty or too short; "
-            "delete it to have a new key generated, or set JILU_SECRET_KEY"
+            f"JILU_DATA_DIR={str(data_dir)!r}: the {what} file {key_file} is empty or too short; "
+            f"delete it to have a new key generated, or set {variable}"
         )
     return key
+
+
+def secret_key(data_dir: Path) -> str:
+    """``JILU_SECRET_KEY``, or one generated once into ``JILU_DATA_DIR/secret_key``."""
+    value = _raw("JILU_SECRET_KEY")
+    if value is not None:
+        if len(value) < SECRET_KEY_MIN_LENGTH:
+            raise ConfigError(
+                f"JILU_SECRET_KEY is too short ({len(value)} characters): "
+                f"use at least {SECRET_KEY_MIN_LENGTH}"
+            )
+        return value
+    return _generated_once(data_dir / "secret_key", data_dir, "secret key", "JILU_SECRET_KEY")
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    key: bytes
+    source: str  # where it came from, for messages: the variable or the file
+
+
+def audit_key(data_dir: Path) -> AuditKey:
+    """The key that seals the audit chain (HMAC-SHA256), kept outside the database.
+
+    ``JILU_AUDIT_KEY`` (the key itself) or ``JILU_AUDIT_KEY_FILE`` (a file
+    holding it, readable by Jilu's user only); with neither, one generated once
+    into ``JILU_DATA_DIR/audit_key`` (mode 600), so the embedded default needs
+    no configuration. A named key file that cannot be read stops start-up: a
+    new key would make every sealed entry look forged.
+    """
+    value, file_name = _raw("JILU_AUDIT_KEY"), _raw("JILU_AUDIT_KEY_FILE")
+    if value is not None and file_name is not None:
+        raise ConfigError("set JILU_AUDIT_KEY or JILU_AUDIT_KEY_FILE, not both")
+    if value is not None:
+        if len(value) < SECRET_KEY_MIN_LENGTH:
+            raise ConfigError(
+                f"JILU_AUDIT_KEY is too short ({len(value)} characters): use at least "
+                f"{SECRET_KEY_MIN_LENGTH} (e.g. the output of: openssl rand -base64 48)"
+            )
+        return AuditKey(value.encode(), "JILU_AUDIT_KEY")
+    if file_name is None:
+        path = data_dir / "audit_key"
+        return AuditKey(
+            _generated_once(path, data_dir, "audit key", "JILU_AUDIT_KEY_FILE").encode(),
+            str(path),
+        )
+    path = Path(file_name).expanduser().resolve()
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"JILU_AUDIT_KEY_FILE={file_name!r}: cannot read the audit key "
+            f"({exc.strerror or exc}). Restore the key file the audit chain was sealed with: "
+            "with another key every sealed entry fails `jilu verify`"
+        ) from None
+    if mode & 0o007:
+        raise ConfigError(
+            f"JILU_AUDIT_KEY_FILE={file_name!r}: the key file can be read or written by every "
+            f"user on this machine; make it readable by Jilu's user only (chmod 600 {path})"
+        )
+    if len(text) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"JILU_AUDIT_KEY_FILE={file_name!r}: the key in the file is empty or too short "
+            f"({len(text)} characters); use at least {SECRET_KEY_MIN_LENGTH}"
+        )
+    return AuditKey(text.encode(), str(path))

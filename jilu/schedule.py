@@ -41,6 +41,11 @@ def periodic_tasks() -> list[Periodic]:
             timedelta(minutes=settings.FIXITY_INTERVAL_MINUTES),
             fanout=settings.FIXITY_PARALLEL,
         ),
+        # C6.5.3: the audit chain's head, checkpointed outside the database.
+        Periodic(
+            "jilu.audit.tasks.audit_checkpoint",
+            timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES),
+        ),
         # tus expiration: unfinished uploads past their expiry are given up.
         Periodic("jilu.ingest.tasks.expire_uploads", timedelta(hours=1)),
     ]

@@ -165,6 +165,16 @@ FIXITY_BATCH_SIZE = conf.env_int("JILU_FIXITY_BATCH_SIZE", 200, minimum=1)
 # (by SHA-256), so several workers re-read the store at once.
 FIXITY_PARALLEL = conf.env_int("JILU_FIXITY_PARALLEL", 1, minimum=1, maximum=16)
 
+# --- audit chain (C6.5.3) ----------------------------------------------------
+# Each entry is sealed with an HMAC under a key kept outside the database, and
+# the head is checkpointed into an append-only log outside it (see
+# jilu/audit/checkpoints.py and docs/inspector.md).
+_audit_key = conf.audit_key(DATA_DIR)
+AUDIT_KEY = _audit_key.key
+AUDIT_KEY_SOURCE = _audit_key.source
+AUDIT_CHECKPOINT_DIR = conf.env_path("JILU_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
+AUDIT_CHECKPOINT_MINUTES = conf.env_int("JILU_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.
 CASEWORK_NAME_TEMPLATE = conf.env_str("JILU_NAME_TEMPLATE", "")

@@ -2,8 +2,14 @@
 
 Each entry's hash is SHA-256 over a canonical encoding of its fields and the
 previous entry's hash, so changing, removing or reordering any entry breaks
-the chain from that point on. Database triggers (migration 0002) refuse
-UPDATE and DELETE on the entries table; ``jilu verify`` recomputes the chain.
+the chain from that point on. Database triggers (migration 0003) refuse
+UPDATE and DELETE on the entries table.
+
+Hashes alone can be recomputed by whoever can write the table, so each entry
+also carries an HMAC of its hash under the audit key, which is kept outside
+the database (``jilu.audit.seal``), and the head is checkpointed into a log
+outside the database (``jilu.audit.checkpoints``). ``jilu verify`` checks all
+three.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ class AuditEntry(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of ``hash`` under the audit key and the key's ID; null on
+    # entries written before the key existed (those are covered only through
+    # the first sealed entry after them and the checkpoints).
+    mac = models.CharField(max_length=64, null=True, blank=True)
+    key_id = models.CharField(max_length=16, null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]

@@ -21,8 +21,8 @@ from jilu.access import actions, scope
 from jilu.access.models import AccessCopy, AccessRequest
 from jilu.access.testing import grant_copy
 from jilu.access.tests.conftest import DATA
-from jilu.audit.chain import verify_chain
 from jilu.audit.models import AuditEntry
+from jilu.audit.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 

@@ -12,29 +12,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from jilu.audit.chain import GENESIS, AuditError, entry_hash, record, verify_chain
+from jilu.audit.chain import GENESIS, AuditError, entry_hash, record
 from jilu.audit.models import AuditEntry, AuditHead
-
-
-def _append(n: int, actor: str = "system:test") -> list[AuditEntry]:
-    out = []
-    for i in range(n):
-        with transaction.atomic():
-            out.append(
-                record(
-                    "test.event",
-                    actor=actor,
-                    object_type="x",
-                    object_id=i,
-                    details={"i": i, "名": "王五", "nested": {"b": [1, 2], "a": None}},
-                )
-            )
-    return out
+from jilu.audit.tests.tamper import append, drop_triggers
+from jilu.audit.verify import verify_chain
 
 
 @pytest.mark.django_db
 def test_entries_link_into_a_chain_that_verifies():
-    entries = _append(5)
+    entries = append(5)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == GENESIS
     for before, after in zip(entries, entries[1:], strict=False):
@@ -55,7 +41,7 @@ def test_record_outside_a_transaction_is_refused():
 
 @pytest.mark.django_db
 def test_a_rolled_back_change_leaves_no_audit_row():
-    _append(1)
+    append(1)
     with pytest.raises(RuntimeError), transaction.atomic():
         record("test.event", actor=None)
         raise RuntimeError("the change failed")
@@ -67,7 +53,7 @@ def test_a_rolled_back_change_leaves_no_audit_row():
 @pytest.mark.django_db
 def test_triggers_refuse_update_and_delete():
     """C6.5.3: the database itself refuses to rewrite or remove audit rows."""
-    _append(2)
+    append(2)
     table = AuditEntry._meta.db_table
     for sql in (
         f"UPDATE {table} SET action = 'forged' WHERE seq = 1",
@@ -87,17 +73,6 @@ def test_triggers_refuse_update_and_delete():
     assert AuditEntry.objects.count() == 2
 
 
-def _drop_triggers() -> None:
-    """What a database owner bent on forgery would do first."""
-    table = AuditEntry._meta.db_table
-    with connection.cursor() as cur:
-        for name in ("audit_entry_no_update", "audit_entry_no_delete"):
-            if connection.vendor == "postgresql":
-                cur.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            else:
-                cur.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
 def _verify_fails(match: str) -> None:
     with pytest.raises(CommandError, match=match) as excinfo:
         call_command("verify", "--skip-objects")
@@ -107,9 +82,9 @@ def _verify_fails(match: str) -> None:
 @pytest.mark.db_sensitive
 @pytest.mark.django_db
 def test_verify_names_an_altered_entry_after_triggers_are_dropped():
-    _append(4)
+    append(4)
     call_command("verify", "--skip-objects")
-    _drop_triggers()
+    drop_triggers()
     AuditEntry.objects.filter(seq=3).update(details={"i": 99})
     report = verify_chain()
     assert not report.ok and report.bad_seq == 3
@@ -119,8 +94,8 @@ def test_verify_names_an_altered_entry_after_triggers_are_dropped():
 @pytest.mark.db_sensitive
 @pytest.mark.django_db
 def test_verify_catches_a_deleted_middle_entry_and_a_deleted_tail():
-    _append(5)
-    _drop_triggers()
+    append(5)
+    drop_triggers()
     AuditEntry.objects.filter(seq=2).delete()
     _verify_fails("entry #2 is missing")
     # Rewriting the links after a deletion still breaks the hashes.
@@ -133,8 +108,8 @@ def test_verify_catches_a_deleted_middle_entry_and_a_deleted_tail():
 @pytest.mark.db_sensitive
 @pytest.mark.django_db
 def test_verify_catches_removal_of_the_newest_entries():
-    _append(4)
-    _drop_triggers()
+    append(4)
+    drop_triggers()
     AuditEntry.objects.filter(seq__gte=3).delete()
     report = verify_chain()
     assert not report.ok

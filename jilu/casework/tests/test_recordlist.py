@@ -18,8 +18,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from jilu.audit.chain import verify_chain
 from jilu.audit.models import AuditEntry
+from jilu.audit.verify import verify_chain
 from jilu.casework import actions, recordlist, recordlist_actions
 from jilu.casework.models import Annotation
 from jilu.casework.tests.documents_data import (

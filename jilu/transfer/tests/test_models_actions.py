@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from jilu.audit.chain import verify_chain
 from jilu.audit.models import AuditEntry
+from jilu.audit.verify import verify_chain
 from jilu.casework import actions as casework_actions
 from jilu.casework.models import Case
 from jilu.casework.tests.conftest import _file_store, party, recorders  # noqa: F401

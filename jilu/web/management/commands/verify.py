@@ -1,7 +1,9 @@
-"""``jilu verify``: recompute the audit chain and re-hash stored objects.
+"""``jilu verify``: check the audit chain and re-hash stored objects.
 
-Exits 0 when everything checks out; otherwise exits 1 and names the first
-broken audit entry and every object whose bytes differ or are missing
+The chain is checked entry by entry (hash, link, MAC under the audit key) and
+against every checkpoint of its head kept outside the database. Exits 0 when
+everything checks out; otherwise exits 1 and names the first audit entry after
+which the chain no longer holds and every object whose bytes differ or are missing
 (C6.5.3 altering or deleting recordings, C6.5.4 losing them). Each object
 check is recorded like the rolling fixity schedule's, and a failure raises
 the same alarm on the fixity alarm page.
@@ -13,7 +15,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jilu.audit.chain import verify_chain
+from jilu.audit.verify import verify_chain
 from jilu.evidence.fixity import check_object
 from jilu.evidence.models import StoredObject
 
@@ -44,8 +46,11 @@ class Command(BaseCommand):
         chain = verify_chain()
         if chain.ok:
             self.stdout.write(f"audit chain: OK ({chain.checked} entries)")
+            for note in chain.notes:
+                self.stdout.write(f"  {note}")
         else:
-            failures.append(f"audit chain BROKEN: {chain.problem}")
+            where = f" at #{chain.bad_seq}" if chain.bad_seq is not None else ""
+            failures.append(f"audit chain BROKEN{where}: {chain.problem}")
             self.stdout.write(failures[-1])
 
         if not opts["skip_objects"]:
