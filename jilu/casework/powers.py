@@ -71,12 +71,23 @@ def import_powers(
     raises ValidationError with the reason (code ``refused``).
     """
     data = stream.read(limits.max_bytes + 1)
+    items = read_powers(data, limits=limits, progress=progress)
+    return apply_powers(actor=actor, unit=unit, items=items)
+
+
+def read_powers(
+    data: bytes,
+    *,
+    limits: Limits = LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, dict]:
+    """The checked rows of the workbook (事项编码 → values); ValidationError when
+    any row is bad or the workbook is refused (code ``refused``). Writes nothing."""
     try:
         with open_workbook(data, limits, progress=progress) as wb:
-            items = _read_items(wb)
+            return _read_items(wb)
     except WorkbookRefused as exc:
         raise ValidationError(str(exc), code="refused") from None
-    return _apply(actor=actor, unit=unit, items=items)
 
 
 def _read_items(wb: Any) -> dict[str, dict]:
@@ -120,7 +131,8 @@ def _read_items(wb: Any) -> dict[str, dict]:
 
 
 @transaction.atomic
-def _apply(*, actor: Any, unit: Unit, items: dict[str, dict]) -> dict[str, int]:
+def apply_powers(*, actor: Any, unit: Unit, items: dict[str, dict]) -> dict[str, int]:
+    """Write the checked rows (from ``read_powers``): all of them or none."""
     created = updated = 0
     existing = {p.code: p for p in Power.objects.filter(unit=unit)}
     for code, data in items.items():
