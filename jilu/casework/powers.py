@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.utils import translation
 from jilu.audit.chain import record
 from jilu.casework.models import Category, Power
 from jilu.org.models import Unit
+from jilu.workbooks import Limits, WorkbookRefused, open_workbook
 
 HEADERS = {
     "code": ("事项编码", "编码", "权力编码", "code"),
@@ -35,10 +37,9 @@ CATEGORY_WORDS = {
     "其他行政权力": Category.OTHER,
 }
 MAX_ROWS = 20000
-NOT_XLSX = (
-    "所选文件不是 Excel 工作簿（.xlsx），无法读取。如果是 .xls、.csv 或 WPS 格式，"
-    "请在 Excel 或 WPS 中“另存为” .xlsx 后再上传"
-)
+# What a list of powers may hold (jilu.workbooks reads every upload under limits);
+# ``seconds`` is the request thread's budget: a background reading passes its own.
+LIMITS = Limits(max_bytes=5 * 1024 * 1024, max_rows=MAX_ROWS, max_columns=64)
 
 
 def _columns(header: tuple) -> dict[str, int]:
@@ -54,32 +55,53 @@ def _columns(header: tuple) -> dict[str, int]:
     return found
 
 
-@transaction.atomic
-def import_powers(*, actor: Any, unit: Unit, stream: BinaryIO) -> dict[str, int]:
+def import_powers(
+    *,
+    actor: Any,
+    unit: Unit,
+    stream: BinaryIO,
+    limits: Limits = LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Create or update the unit's powers from the sheet; all rows or none.
 
     Rows are matched by 事项编码; items of the unit missing from the sheet are
     marked not in use (never deleted: activities and cases refer to them).
+    The workbook is read under ``limits`` (``jilu.workbooks``); a refused one
+    raises ValidationError with the reason (code ``refused``).
     """
-    from openpyxl import load_workbook
+    data = stream.read(limits.max_bytes + 1)
+    items = read_powers(data, limits=limits, progress=progress)
+    return apply_powers(actor=actor, unit=unit, items=items)
 
+
+def read_powers(
+    data: bytes,
+    *,
+    limits: Limits = LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, dict]:
+    """The checked rows of the workbook (事项编码 → values); ValidationError when
+    any row is bad or the workbook is refused (code ``refused``). Writes nothing."""
     try:
-        wb = load_workbook(stream, read_only=True, data_only=True)
-    except Exception:  # zipfile/openpyxl raise many kinds for a non-XLSX file
-        # The library's own words ("File is not a zip file") mean nothing to
-        # the person importing; say what the file should be.
-        raise ValidationError(NOT_XLSX) from None
-    ws = wb.active
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None)
+        with open_workbook(data, limits, progress=progress) as wb:
+            return _read_items(wb)
+    except WorkbookRefused as exc:
+        raise ValidationError(str(exc), code="refused") from None
+
+
+def _read_items(wb: Any) -> dict[str, dict]:
+    """The rows of the active sheet, checked: 事项编码 → values, or ValidationError."""
+    if wb.active_name is None:
+        raise ValidationError("文件中没有工作表")
+    rows = wb.rows(wb.active_name)
+    header = next(rows, (1, None))[1]
     if header is None:
         raise ValidationError("文件是空的")
     cols = _columns(header)
     errors: list[str] = []
     items: dict[str, dict] = {}
-    for n, row in enumerate(rows, start=2):
-        if n > MAX_ROWS:
-            raise ValidationError(f"超过 {MAX_ROWS} 行，请拆分文件")
+    for n, row in rows:
 
         def cell(key: str, row: tuple = row) -> str:
             i = cols.get(key)
@@ -105,6 +127,12 @@ def import_powers(*, actor: Any, unit: Unit, stream: BinaryIO) -> dict[str, int]
         )
     if not items:
         raise ValidationError("文件中没有事项")
+    return items
+
+
+@transaction.atomic
+def apply_powers(*, actor: Any, unit: Unit, items: dict[str, dict]) -> dict[str, int]:
+    """Write the checked rows (from ``read_powers``): all of them or none."""
     created = updated = 0
     existing = {p.code: p for p in Power.objects.filter(unit=unit)}
     for code, data in items.items():

@@ -35,4 +35,5 @@ urlpatterns = [
     ),
     path("powers/", views.power_list, name="power_list"),
     path("powers/import/", views.power_import, name="power_import"),
+    path("powers/import/<int:pk>/", views.power_upload, name="power_upload"),
 ]

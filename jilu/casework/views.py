@@ -35,7 +35,7 @@ from jilu.casework.views_cases import (
     case_status,
 )
 from jilu.casework.views_common import PAGE_SIZE
-from jilu.casework.views_powers import power_import, power_list
+from jilu.casework.views_powers import power_import, power_list, power_upload
 
 __all__ = [
     "PAGE_SIZE",
@@ -57,6 +57,7 @@ __all__ = [
     "case_status",
     "power_import",
     "power_list",
+    "power_upload",
     "queue",
     "squad_queue",
 ]

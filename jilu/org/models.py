@@ -188,3 +188,53 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class WorkbookUpload(models.Model):
+    """A workbook too large to read on the request thread (``jilu.workbooks``):
+    a background task reads it, and imports it when confirmed, while its page
+    shows the progress and then the preview, the errors, the refusal or the
+    result. The roster and the list of powers (casework) use it."""
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("名册")
+        POWERS = "powers", _("权责清单")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队等待读取")
+        READING = "reading", _("正在读取")
+        PREVIEW = "preview", _("待确认导入")
+        APPLYING = "applying", _("正在导入")
+        DONE = "done", _("已完成")
+        INVALID = "invalid", _("有错误，未导入")
+        REFUSED = "refused", _("文件被拒绝，未导入")
+        FAILED = "failed", _("读取失败，未导入")
+
+    RUNNING = (State.QUEUED, State.READING, State.APPLYING)
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="workbook_uploads")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    name = models.CharField(max_length=200)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=10)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    done_bytes = models.PositiveBigIntegerField(default=0)
+    total_bytes = models.PositiveBigIntegerField(default=0)
+    # The outcome for the page: the preview or the row errors (roster), the counts
+    # or the messages (powers); ``message`` is a refusal or a failure.
+    result = models.JSONField(default=dict)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if self.state not in self.RUNNING:
+            return 100
+        return int(100 * self.done_bytes / self.total_bytes) if self.total_bytes else 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jilu.org import views
+from jilu.org import views, views_uploads
 
 app_name = "org"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("roster/export/", views.roster_export, name="roster_export"),
     path("roster/import/", views.roster_import, name="roster_import"),
     path("roster/import/confirm/", views.roster_confirm, name="roster_confirm"),
+    path("roster/import/<int:pk>/", views_uploads.roster_upload, name="roster_upload"),
+    path(
+        "roster/import/<int:pk>/confirm/",
+        views_uploads.roster_upload_confirm,
+        name="roster_upload_confirm",
+    ),
 ]

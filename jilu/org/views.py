@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jilu.audit.labels import action_label, actor_text
-from jilu.org import actions, queries, roster
+from jilu.org import actions, queries, roster, views_uploads
 from jilu.org.audit_scope import visible_entries
 from jilu.org.forms import (
     PasswordResetForm,
@@ -32,6 +32,7 @@ from jilu.org.forms import (
 )
 from jilu.org.models import Person, Unit
 from jilu.org.roles import Role
+from jilu.workbooks import WorkbookRefused, inspect
 
 READERS = queries.PEOPLE_READERS
 # Who may create and change units and people, and import rosters.
@@ -389,7 +390,14 @@ def roster_import(request: HttpRequest) -> HttpResponse:
         data = upload.read(roster.MAX_BYTES + 1)
         context["filename"] = upload.name
         try:
+            # The zip directory only: whether the workbook is refused, or so
+            # large that it is read in the background instead of on this thread.
+            info = inspect(data, roster.LIMITS)
+            if not info.inline:
+                return views_uploads.start_roster_upload(request, upload.name, data, info)
             plan = roster.plan_import(data, user=request.user)
+        except WorkbookRefused as exc:
+            context["file_error"] = str(exc)
         except roster.RosterFileError as exc:
             context["file_error"] = str(exc)
         else:

@@ -45,9 +45,11 @@ from jilu.org.roster.base import (
 )
 from jilu.org.roster.export import export_roster, export_units
 from jilu.org.roster.importing import apply_import, decode_upload, encode_upload, plan_import
+from jilu.org.roster.reading import LIMITS
 
 __all__ = [
     "FIELD_LABELS",
+    "LIMITS",
     "LEVEL_WORDS",
     "MAX_BYTES",
     "MAX_ROWS",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,25 +24,37 @@ from jilu.org.roster.base import (
     Change,
     Plan,
     RosterChanged,
+    RosterFileError,
     RosterInvalid,
     RowError,
     _messages,
 )
 from jilu.org.roster.planning import _Planner
-from jilu.org.roster.reading import _load_workbook, _rows, _sheet
+from jilu.org.roster.reading import LIMITS, _load_workbook, _rows, _sheet
+from jilu.workbooks import Limits, WorkbookRefused
 
 
-def plan_import(data: bytes, *, user: Any | None) -> Plan:
+def plan_import(
+    data: bytes,
+    *,
+    user: Any | None,
+    limits: Limits = LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     """Check every row and work out what importing would do. Writes nothing.
 
     ``user`` is the importing person (their scope limits what may change);
     ``None`` only for the ``jilu import-roster`` command run on the server.
-    Raises RosterFileError when the file cannot be read as a roster.
+    The workbook is read under ``limits`` (``jilu.workbooks``; the request
+    thread's time budget unless a background reading passes its own).
+    Raises RosterFileError when the file cannot be read as a roster or is refused.
     """
-    wb = _load_workbook(data)
+    wb = _load_workbook(data, limits=limits, progress=progress)
     try:
-        unit_rows = _rows(_sheet(wb, SHEET_UNITS), SHEET_UNITS, UNIT_HEADERS)
-        people_rows = _rows(_sheet(wb, SHEET_PEOPLE), SHEET_PEOPLE, PERSON_HEADERS)
+        unit_rows = _rows(wb, _sheet(wb, SHEET_UNITS), SHEET_UNITS, UNIT_HEADERS)
+        people_rows = _rows(wb, _sheet(wb, SHEET_PEOPLE), SHEET_PEOPLE, PERSON_HEADERS)
+    except WorkbookRefused as exc:
+        raise RosterFileError(str(exc)) from None
     finally:
         wb.close()
     planner = _Planner(user)
@@ -53,7 +66,13 @@ def plan_import(data: bytes, *, user: Any | None) -> Plan:
 
 
 def apply_import(
-    data: bytes, *, user: Any | None, actor: Any, expected_digest: str | None = None
+    data: bytes,
+    *,
+    user: Any | None,
+    actor: Any,
+    expected_digest: str | None = None,
+    limits: Limits = LIMITS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
     """Import the roster: everything or nothing.
 
@@ -61,7 +80,7 @@ def apply_import(
     RosterChanged when ``expected_digest`` (from the preview) no longer
     matches what would be applied.
     """
-    plan = plan_import(data, user=user)
+    plan = plan_import(data, user=user, limits=limits, progress=progress)
     if not plan.ok:
         raise RosterInvalid(plan)
     if expected_digest is not None and plan.digest != expected_digest:

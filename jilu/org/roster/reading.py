@@ -4,12 +4,10 @@ row, and turn every non-empty row into a dict of cell texts.
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-
-import openpyxl
 
 from jilu.org.roster.base import (
     MAX_BYTES,
@@ -20,6 +18,11 @@ from jilu.org.roster.base import (
     YES,
     RosterFileError,
 )
+from jilu.workbooks import Limits, SafeWorkbook, WorkbookRefused, open_workbook
+
+# What a roster workbook may hold (jilu.workbooks reads every upload under limits);
+# ``seconds`` is the request thread's budget: a background reading passes its own.
+LIMITS = Limits(max_bytes=MAX_BYTES, max_rows=MAX_ROWS + 1, max_columns=64)
 
 # --- reading -------------------------------------------------------------------
 
@@ -43,23 +46,16 @@ def _header(value: Any) -> str:
     return re.sub(r"\s+", "", _text(value)).rstrip("*＊")
 
 
-def _load_workbook(data: bytes) -> Any:
-    if not data:
-        raise RosterFileError("文件是空的，请选择名册 XLSX 文件")
-    if len(data) > MAX_BYTES:
-        raise RosterFileError(
-            f"文件超过 {MAX_BYTES // 1024 // 1024} MB，名册不应这么大，请检查是否选错了文件"
-        )
+def _load_workbook(
+    data: bytes, *, limits: Limits = LIMITS, progress: Callable[[int, int], None] | None = None
+) -> SafeWorkbook:
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # any malformed upload: zip, XML or openpyxl's own errors
-        raise RosterFileError(
-            "文件不是有效的 XLSX 工作簿。请在 Excel 或 WPS 中“另存为”Excel 工作簿（*.xlsx）后再导入；"
-            "旧版 .xls、CSV 和 WPS 的 .et 文件不能直接导入"
-        ) from None
+        return open_workbook(data, limits, progress=progress)
+    except WorkbookRefused as exc:
+        raise RosterFileError(str(exc)) from None
 
 
-def _sheet(wb: Any, name: str) -> Any:
+def _sheet(wb: SafeWorkbook, name: str) -> str:
     by_name = {n.strip(): n for n in wb.sheetnames}
     if name not in by_name:
         found = "、".join(f"“{n}”" for n in wb.sheetnames) or "无"
@@ -67,14 +63,15 @@ def _sheet(wb: Any, name: str) -> Any:
             f"缺少工作表“{name}”。名册需要两个工作表：“{SHEET_UNITS}”和“{SHEET_PEOPLE}”"
             f"（文件中的工作表：{found}）。可先导出一份名册作为模板"
         )
-    return wb[by_name[name]]
+    return by_name[name]
 
 
-def _rows(ws: Any, sheet: str, headers: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()  # some programs write wrong dimensions; read every row
-    it = ws.iter_rows(values_only=True)
-    first = next(it, None)
+def _rows(
+    wb: SafeWorkbook, name: str, sheet: str, headers: tuple[str, ...]
+) -> list[tuple[int, dict[str, str]]]:
+    """The non-empty rows of sheet ``name`` (shown as ``sheet``) below its header."""
+    it = wb.rows(name)
+    first = next(it, (1, None))[1]
     expected = "、".join(headers)
     if first is None:
         raise RosterFileError(f"工作表“{sheet}”是空的。第一行应为表头：{expected}")
@@ -92,7 +89,7 @@ def _rows(ws: Any, sheet: str, headers: tuple[str, ...]) -> list[tuple[int, dict
             f"工作表“{sheet}”缺少列：{'、'.join(missing)}。第一行应为表头：{expected}"
         )
     out = []
-    for rowno, values in enumerate(it, start=2):
+    for rowno, values in it:
         cells = {h: _text(values[index[h]]) if index[h] < len(values) else "" for h in headers}
         if not any(cells.values()):
             continue

@@ -91,7 +91,7 @@ def test_roster_over_the_api(client, people):
 
     response = client.post("/api/v1/roster", {"file": _file(b"not a workbook")}, **admin)
     assert response.status_code == 400
-    assert "文件不是有效的 XLSX 工作簿" in response.json()["detail"]
+    assert "文件不是 Excel 工作簿（.xlsx）" in response.json()["detail"]
 
     officer = api_auth(client, "officer")
     assert client.post("/api/v1/roster", {"file": _file(good)}, **officer).status_code == 403

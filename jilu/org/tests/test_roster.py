@@ -518,9 +518,9 @@ def test_a_preview_digest_that_no_longer_matches_is_refused(people):
         (b"", "文件是空的"),
         (
             b"\xe5\xa7\x93\xe5\x90\x8d,\xe7\x99\xbb\xe5\xbd\x95\xe5\x90\x8d\n",
-            "文件不是有效的 XLSX 工作簿",
+            "文件不是 Excel 工作簿（.xlsx）",
         ),
-        (b"PK\x03\x04 not really a zip", "文件不是有效的 XLSX 工作簿"),
+        (b"PK\x03\x04 not really a zip", "文件不是 Excel 工作簿（.xlsx）"),
         (
             workbook_bytes({"Sheet1": [["姓名"]]}),
             "缺少工作表“单位”。名册需要两个工作表：“单位”和“人员”（文件中的工作表：“Sheet1”）",
@@ -616,7 +616,7 @@ def test_command_prints_row_errors_and_fails_on_bad_input(people, tmp_path, caps
 def test_command_refuses_a_file_that_is_not_xlsx(people, tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("姓名,登录名\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="文件不是有效的 XLSX 工作簿"):
+    with pytest.raises(CommandError, match="文件不是 Excel 工作簿（.xlsx）"):
         call_command("import_roster", str(path))
     with pytest.raises(CommandError, match="无法读取文件"):
         call_command("import_roster", str(tmp_path / "missing.xlsx"))

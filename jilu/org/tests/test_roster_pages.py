@@ -136,7 +136,7 @@ def test_a_file_that_is_not_a_roster_gets_a_clear_message(client, people):
     )
     html = response.content.decode()
     assert "无法读取这个文件，未导入任何数据" in html
-    assert "文件不是有效的 XLSX 工作簿" in html
+    assert "文件不是 Excel 工作簿（.xlsx）" in html
     response = client.post(reverse("org:roster_import"), {})
     assert response.context["form"].errors["file"]
 

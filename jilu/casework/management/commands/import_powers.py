@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from jilu.casework import powers
 from jilu.casework.powers import import_powers
 from jilu.org.models import Unit
+from jilu.workbooks import BACKGROUND_SECONDS
+
+# Read under the same limits as an upload, with the background budget of time.
+LIMITS = replace(powers.LIMITS, seconds=BACKGROUND_SECONDS)
 
 
 class Command(BaseCommand):
@@ -22,7 +29,9 @@ class Command(BaseCommand):
             raise CommandError(f"没有单位编号为 {unit_code} 的单位")
         try:
             with open(path, "rb") as fh:
-                result = import_powers(actor="system:import_powers", unit=unit, stream=fh)
+                result = import_powers(
+                    actor="system:import_powers", unit=unit, stream=fh, limits=LIMITS
+                )
         except FileNotFoundError:
             raise CommandError(f"找不到文件：{path}") from None
         except ValidationError as exc:

@@ -10,6 +10,7 @@ without it the server operator imports with full scope, audited as
 from __future__ import annotations
 
 import getpass
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,6 +18,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from jilu.org import roster
 from jilu.org.models import Person
 from jilu.org.roles import Role
+from jilu.workbooks import BACKGROUND_SECONDS
+
+# Read under the same limits as an upload, with the background budget of time.
+LIMITS = replace(roster.LIMITS, seconds=BACKGROUND_SECONDS)
 
 
 class Command(BaseCommand):
@@ -36,7 +41,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                data = fh.read(LIMITS.max_bytes + 1)
         except OSError as exc:
             raise CommandError(f"无法读取文件 {path}：{exc.strerror or exc}") from None
         user = None
@@ -50,11 +56,11 @@ class Command(BaseCommand):
             actor = user
         try:
             if options["dry_run"]:
-                plan = roster.plan_import(data, user=user)
+                plan = roster.plan_import(data, user=user, limits=LIMITS)
                 if not plan.ok:
                     raise roster.RosterInvalid(plan)
             else:
-                plan = roster.apply_import(data, user=user, actor=actor)
+                plan = roster.apply_import(data, user=user, actor=actor, limits=LIMITS)
         except roster.RosterFileError as exc:
             raise CommandError(f"{path}：{exc}") from None
         except roster.RosterInvalid as exc:
