@@ -46,6 +46,9 @@ def periodic_tasks() -> list[Periodic]:
             "jilu.audit.tasks.audit_checkpoint",
             timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES),
         ),
+        # C5.6: each unit's disposal list every week; approved ones carried out hourly.
+        Periodic("jilu.retention.tasks.propose_disposals", timedelta(days=7)),
+        Periodic("jilu.retention.tasks.execute_approved", timedelta(hours=1)),
         # tus expiration: unfinished uploads past their expiry are given up.
         Periodic("jilu.ingest.tasks.expire_uploads", timedelta(hours=1)),
     ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jilu.transfer",
     "jilu.access",
     "jilu.dutylog",
+    "jilu.retention",
     "jilu.web",
 ]
 

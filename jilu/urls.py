@@ -21,6 +21,7 @@ urlpatterns = [
     path("transfer/", include("jilu.transfer.urls")),
     path("access/", include("jilu.access.urls")),
     path("dutylog/", include("jilu.dutylog.urls")),
+    path("retention/", include("jilu.retention.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]

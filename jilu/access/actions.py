@@ -23,6 +23,7 @@ from django.utils.translation import pgettext
 from jilu.access import scope
 from jilu.access.models import AccessCopy, AccessRequest
 from jilu.audit.chain import record
+from jilu.evidence.hooks import keep_until_changed
 from jilu.org.roles import Role
 
 MAX_PURPOSE = 2000
@@ -44,6 +45,8 @@ def _audit(action: str, *, actor: Any, req: AccessRequest, **details: Any) -> No
         object_id=str(req.pk),
         details={"number": req.number, **details},
     )
+    # C5.6 with C6.3: a recording named by an open request is kept while it is open.
+    keep_until_changed(req.recordings.values_list("pk", flat=True))
 
 
 def joined(items: Iterable[Any]) -> str:

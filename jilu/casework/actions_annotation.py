@@ -19,6 +19,7 @@ from jilu.casework.actions_activities import create_activity
 from jilu.casework.actions_common import _person
 from jilu.casework.actions_numbering import _rename_scope
 from jilu.casework.models import Activity, Annotation, Case, RecordedStep
+from jilu.evidence.hooks import keep_until_changed
 from jilu.evidence.models import Recording
 from jilu.org.models import Person
 
@@ -178,6 +179,8 @@ def _annotate_many(
             obj=activity,
             details={"renamed": renamed},
         )
+    # C5.6: a link to a case changes how long the recordings must be kept.
+    keep_until_changed(ann.recording_id for ann in results)
     return results
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from jilu.audit.chain import record
@@ -27,6 +28,7 @@ from jilu.casework.models import (
     Power,
     RetentionClass,
 )
+from jilu.evidence.hooks import keep_until_changed
 from jilu.org.models import Person, Unit
 
 # The bureau's retention schedule: 执法类别 → 保管期限 of the case file (C5.6).
@@ -66,6 +68,18 @@ def retention_for(category: str) -> str:
             % {"category": Category(category).label}
         )
     return value
+
+
+def _activity_recordings(activity: Activity) -> list[int]:
+    return list(activity.annotations.values_list("recording_id", flat=True))
+
+
+def _case_recordings(case: Case) -> list[int]:
+    return list(
+        Annotation.objects.filter(Q(case=case) | Q(activity__case=case)).values_list(
+            "recording_id", flat=True
+        )
+    )
 
 
 # --- cases ------------------------------------------------------------------------
@@ -218,6 +232,8 @@ def set_case_status(
     case.status = status
     case.save(update_fields=fields)
     record("casework.case.status", actor=actor, obj=case, details=details)
+    # C5.6: evidence is kept as long as the case file, counted from closing.
+    keep_until_changed(_case_recordings(case))
     return case
 
 
@@ -247,6 +263,7 @@ def add_activity_to_case(*, actor: Any, case: Case, activity: Activity) -> Activ
         obj=case,
         details={"activity": activity.pk, "order": activity.case_order, "renamed": renamed},
     )
+    keep_until_changed(_activity_recordings(activity))  # C5.6
     return activity
 
 
@@ -271,6 +288,7 @@ def remove_activity_from_case(*, actor: Any, activity: Activity) -> Activity:
         obj=case,
         details={"activity": activity.pk, "renamed": renamed},
     )
+    keep_until_changed(_activity_recordings(activity))  # C5.6
     return activity
 
 

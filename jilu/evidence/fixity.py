@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jilu.audit.chain import record
-from jilu.evidence.models import FixityAlarm, FixityCheck, StoredObject
+from jilu.evidence.models import FixityAlarm, FixityCheck, StoredObject, Tombstone
 from jilu.evidence.store import get_store
 from jilu.org.roles import Role
 
@@ -57,9 +57,10 @@ def due_queryset(now: datetime | None = None):
     checked more than a period ago."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=period_days())
+    # A tombstoned object was disposed of as approved (C5.6): nothing to re-read.
     return StoredObject.objects.filter(
         Q(last_fixity_at__isnull=True) | Q(last_fixity_at__lt=cutoff)
-    )
+    ).exclude(pk__in=Tombstone.objects.values("pk"))
 
 
 def due_batch_size() -> int:

@@ -43,6 +43,8 @@ class _Hooks:
     # () -> QuerySet with a ``recording_id`` column, one row per annotated recording (C5.2).
     annotations: Callable[[], QuerySet] | None = None
     copy_gate: CopyGate | None = None
+    # recording ids -> None: what a recording's keep-until depends on changed (C5.6).
+    keep_until_changed: list[Callable[[list[int]], None]] = field(default_factory=list)
 
 
 hooks = _Hooks()
@@ -74,6 +76,22 @@ def register_copy_gate(gate: CopyGate) -> None:
 def copy_gate() -> CopyGate:
     """The registered copy gate; without one every copy is refused."""
     return hooks.copy_gate or _REFUSE_ALL
+
+
+def register_keep_until_changed(listener: Callable[[list[int]], None]) -> None:
+    if listener not in hooks.keep_until_changed:
+        hooks.keep_until_changed.append(listener)
+
+
+def keep_until_changed(recording_ids: Any) -> None:
+    """Called by the actions above evidence that change what a recording must be
+    kept for (a link to a case, a case closed, an access request opened), inside
+    their transaction; retention recomputes the keep-until there and then."""
+    ids = sorted({int(i) for i in recording_ids})
+    if not ids:
+        return
+    for listener in hooks.keep_until_changed:
+        listener(ids)
 
 
 def annotations() -> QuerySet | None:

@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from jilu.evidence import fixity
-from jilu.evidence.models import StoredObject
+from jilu.evidence.models import StoredObject, Tombstone
 from jilu.evidence.store import get_store
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ def raise_alarm(sha256: str) -> bool:
     obj = StoredObject.objects.filter(pk=sha256).first()
     if obj is None:
         return False
+    if Tombstone.objects.filter(pk=sha256).exists():
+        return False  # disposed of as approved (C5.6): gone, not lost
     # An open alarm about this loss (its check found no size: nothing to read).
     if (
         fixity.open_alarms()

@@ -177,3 +177,4 @@ class Recording(models.Model):
 
 # Media processing and fixity (their own module, registered with this app).
 from jilu.evidence.media_models import Derivative, FixityAlarm, FixityCheck, MediaInfo  # noqa: E402,F401
+from jilu.evidence.tombstone_models import Tombstone  # noqa: E402,F401

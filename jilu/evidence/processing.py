@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from jilu.audit.chain import record
 from jilu.evidence.deadlines import COLLECTION_DEADLINE
+from jilu.evidence.hooks import keep_until_changed
 from jilu.evidence.media import ProbeResult
 from jilu.evidence.media_models import Derivative, MediaInfo
 from jilu.evidence.models import Recording, StoredObject
@@ -95,6 +96,7 @@ def record_processing(
             Recording.objects.filter(pk=recording.pk).update(
                 ended_at=ended_at, collected_within_24h=within
             )
+            keep_until_changed([recording.pk])  # C5.6: a year from the real end
 
         if changes or added or recording_changes or was_pending:
             record(

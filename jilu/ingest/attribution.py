@@ -24,6 +24,7 @@ from jilu.audit.chain import record
 from jilu.devices.models import Recorder, Workstation
 from jilu.devices.queries import holder_at
 from jilu.evidence.deadlines import COLLECTION_DEADLINE
+from jilu.evidence.hooks import keep_until_changed
 from jilu.evidence.models import Recording, StoredObject
 from jilu.evidence.tasks import enqueue_processing
 from jilu.ingest import naming
@@ -252,6 +253,8 @@ def make_recording(
                     "collected_within_24h": recording.collected_within_24h,
                 },
             )
+            # C5.6: kept at least a year from the start; the keep-until is written now.
+            keep_until_changed([recording.pk])
             # Media processing (probe, integrity, pictures) starts once this commits.
             enqueue_processing(recording.pk)
             return recording, True

@@ -66,6 +66,11 @@ NAV = [
         "casework:power_list",
         (Role.ADMIN, Role.CASE_HANDLER, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
+    (
+        pgettext_lazy("nav", "保存与销毁"),
+        "retention:disposal_list",
+        (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER, Role.ARCHIVIST),
+    ),
     (pgettext_lazy("nav", "固定性告警"), "evidence:alarm_list", (Role.ADMIN, Role.INSPECTOR)),
     (pgettext_lazy("nav", "后台任务"), "tasks:list", (Role.ADMIN, Role.INSPECTOR)),
     (pgettext_lazy("nav", "审计日志"), "audit:log", (Role.ADMIN, Role.INSPECTOR)),

@@ -58,6 +58,7 @@ def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 recording.started_at, offset_seconds=recording.clock_offset_seconds
             ).offset_text,
             **_access_context(request.user, recording),
+            **_retention_context(request.user, recording),
         },
     )
 
@@ -86,3 +87,39 @@ def _needs_playback_copy(info: MediaInfo | None) -> bool:
     return bool(
         info and info.integrity != MediaInfo.Integrity.PENDING and not info.browser_playable
     )
+
+
+def _retention_context(user: Any, recording: Recording) -> dict[str, Any]:
+    """Why the recording is kept until when (C5.6), its holds, and the way to place one."""
+    from django.db.models import Q
+
+    from jilu.evidence.models import Tombstone
+    from jilu.retention import rules
+    from jilu.retention.actions import may_place
+    from jilu.retention.models import HOLD_PLACERS, Hold, KeepUntil
+
+    tombstone = Tombstone.objects.filter(pk=recording.sha256).first()
+    keep = KeepUntil.objects.filter(pk=recording.pk).first()
+    if keep is None:  # not stored yet: computed from the rules, the same way
+        decision = rules.decide([recording.pk])[recording.pk]
+        keep = KeepUntil(
+            recording=recording,
+            until=decision.until,
+            rule=decision.deciding.rule,
+            reasons=[r.as_dict() for r in decision.reasons],
+        )
+    annotation = Annotation.objects.filter(recording=recording).first()
+    covers = Q(recording=recording)
+    if annotation is not None:
+        covers |= Q(activity_id=annotation.activity_id)
+        if annotation.case_id:
+            covers |= Q(case_id=annotation.case_id)
+    holds = Hold.objects.filter(covers).exclude(state=Hold.State.RELEASED)
+    return {
+        "tombstone": tombstone,
+        "keep": keep,
+        "keep_reasons": rules.explain(keep.reasons),
+        "holds": list(holds),
+        "may_read_holds": user.is_superuser or user.has_role(*HOLD_PLACERS),
+        "may_place_hold": any(may_place(user, k) for k in Hold.Kind.values),
+    }

@@ -15,12 +15,19 @@ from django.conf import settings
 
 from jilu.conf import S3Config
 from jilu.evidence.store.base import PutResult, Store, VerifyResult
-from jilu.evidence.store.errors import HashMismatch, InvalidKey, ObjectMissing, StoreError
+from jilu.evidence.store.errors import (
+    HashMismatch,
+    InvalidKey,
+    ObjectMissing,
+    ObjectRetained,
+    StoreError,
+)
 
 __all__ = [
     "HashMismatch",
     "InvalidKey",
     "ObjectMissing",
+    "ObjectRetained",
     "PutResult",
     "Store",
     "StoreError",

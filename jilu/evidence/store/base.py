@@ -6,6 +6,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -75,6 +76,20 @@ class Store(ABC):
         if start < 0 or (end is not None and end < start):
             raise ValueError(f"bad range [{start}, {end}): need 0 <= start <= end")
         return self._open_range(key, start, end)
+
+    @abstractmethod
+    def delete(self, key: str) -> int:
+        """Remove the object for good (every version, where the store keeps
+        versions): only a retention disposal that people approved does this
+        (C5.6), after its tombstone is written. Returns how many versions or
+        files were removed (0 when there was nothing); ``ObjectRetained`` when
+        the store still protects it."""
+
+    def retain_until(self, key: str, until: datetime) -> bool:
+        """Make the store refuse to delete or overwrite the object before
+        ``until`` (S3 Object Lock); never shortens it. False when the store has
+        no such protection (the filesystem), True when it is set."""
+        return False
 
     def verify(self, key: str) -> VerifyResult:
         """Re-read the object and recompute both hashes (fixity check)."""

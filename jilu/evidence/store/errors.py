@@ -27,3 +27,7 @@ class HashMismatch(StoreError):
         super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+class ObjectRetained(StoreError):
+    """The store refuses to delete the object before its retain-until (Object Lock)."""

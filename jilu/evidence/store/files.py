@@ -177,6 +177,15 @@ class FileStore(Store):
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    def delete(self, key: str) -> int:
+        path = self.path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        fsync_dir(path.parent)
+        return 1
+
     def size(self, key: str) -> int:
         try:
             return self.path(key).stat().st_size

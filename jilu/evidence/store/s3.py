@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from jilu.conf import S3Config
 from jilu.evidence.store.base import PutResult, Store
-from jilu.evidence.store.errors import ObjectMissing, StoreError
+from jilu.evidence.store.errors import ObjectMissing, ObjectRetained, StoreError
 from jilu.evidence.store.files import FileWriter, makedirs_durable
 from jilu.evidence.store.hashing import (
     CHUNK,
@@ -204,6 +204,58 @@ class S3Store(Store):
             except ClientError as exc:  # the bucket's lifecycle rule cleans up what is left
                 log.warning("could not abort multipart upload %s of %s: %s", upload_id, key, exc)
             raise
+
+    # --- retention ----------------------------------------------------------
+    def delete(self, key: str) -> int:
+        """Delete every version of the object (and any delete marker), so no
+        older version survives a disposal; Object Lock refuses before retain-until."""
+        object_key = self.object_key(key)
+        removed = 0
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=object_key):
+            entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            for entry in entries:
+                if entry["Key"] != object_key:
+                    continue
+                try:
+                    self.client.delete_object(
+                        Bucket=self.bucket, Key=object_key, VersionId=entry["VersionId"]
+                    )
+                except ClientError as exc:
+                    if _code(exc) in ("AccessDenied", "InvalidRequest", "ObjectLocked"):
+                        raise ObjectRetained(
+                            f"the store refuses to delete object {key} (version "
+                            f"{entry['VersionId']}): it is under Object Lock until its "
+                            f"retain-until date ({exc})"
+                        ) from exc
+                    raise StoreError(f"could not delete object {key}: {exc}") from exc
+                removed += 1
+        return removed
+
+    def retain_until(self, key: str, until: datetime) -> bool:
+        """Extend the Object Lock retain-until of the object's current version to
+        ``until`` when that is later than what it has; never shortens it."""
+        if not self.config.object_lock_days:
+            return False
+        object_key = self.object_key(key)
+        retention: dict[str, Any] = {}
+        try:
+            retention = self.client.get_object_retention(Bucket=self.bucket, Key=object_key).get(
+                "Retention", {}
+            )
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise ObjectMissing(f"no stored object {key} in bucket {self.bucket}") from None
+            # No retention on this version yet (e.g. written before the lock was set).
+        have = retention.get("RetainUntilDate")
+        if have is not None and have >= until:
+            return True
+        self.client.put_object_retention(
+            Bucket=self.bucket,
+            Key=object_key,
+            Retention={"Mode": retention.get("Mode") or "COMPLIANCE", "RetainUntilDate": until},
+        )
+        return True
 
     # --- reading ----------------------------------------------------------
     def _head(self, key: str) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jilu.audit.verify import verify_chain
 from jilu.evidence.fixity import check_object
-from jilu.evidence.models import StoredObject
+from jilu.evidence.models import StoredObject, Tombstone
 
 
 class Command(BaseCommand):
@@ -66,9 +66,26 @@ class Command(BaseCommand):
                     raise CommandError("--sample must be at least 1")
                 keys = random.sample(keys, min(sample, len(keys)))
             bad = 0
+            # Objects a disposal removed as approved (C5.6) are gone, not lost:
+            # their tombstones say so. Any other missing object fails.
+            tombstones = {t.sha256: t for t in Tombstone.objects.filter(pk__in=keys)}
+            disposed = 0
             for key in keys:
                 obj = StoredObject.objects.filter(pk=key).first()
                 if obj is None:
+                    continue
+                tomb = tombstones.get(key)
+                if tomb is not None:
+                    disposed += 1
+                    state = (
+                        "deleted from the store"
+                        if tomb.store_deleted_at
+                        else "deletion from the store pending"
+                    )
+                    self.stdout.write(
+                        f"object {key}: disposed under {tomb.disposal_ref} "
+                        f"({tomb.rule}, {tomb.clause}), {state}"
+                    )
                     continue
                 # The same check as the rolling schedule: recorded as a fixity
                 # event, and a differing or missing object raises the alarm that
@@ -78,7 +95,11 @@ class Command(BaseCommand):
                     bad += 1
                     failures.append(f"object {obj.sha256}: {check.problem}")
                     self.stdout.write(failures[-1])
-            self.stdout.write(f"stored objects: {len(keys) - bad} of {len(keys)} OK")
+            checked = len(keys) - disposed
+            self.stdout.write(
+                f"stored objects: {checked - bad} of {checked} OK"
+                + (f"; {disposed} disposed of as approved (tombstones)" if disposed else "")
+            )
 
         if failures:
             raise CommandError(f"verification failed: {failures[0]}", returncode=1)
