@@ -175,11 +175,19 @@ def suggestion_fit(recording: Recording, activity: Activity) -> Fit:
     return Fit(overlaps=False, gap=gap)
 
 
-def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
-    """Activities whose officers include the recording's officer and whose
-    time window overlaps the recording's or is near it (within ``MATCH_SLACK``,
-    C3.3: officers switch on before the activity begins), best overlap first.
-    ``suggestion_fit`` tells which of the two each one is."""
+def takes_recordings(activity: Activity) -> bool:
+    """Whether recordings may still be tied to ``activity``: not once its case
+    went to legal review or was closed (its record list is fixed, C5.5)."""
+    return activity.case_id is None or activity.case.editable
+
+
+def open_activities(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    """``qs`` without the activities whose case is transferred, reviewed or closed."""
+    return qs.filter(Q(case__isnull=True) | Q(case__status=Case.Status.OPEN))
+
+
+def _ranked(recording: Recording, user: Any) -> list[Activity]:
+    """Every activity matching the recording's officer and time, best overlap first."""
     if recording.officer_id is None:
         return []
     start = recording.started_at
@@ -192,7 +200,7 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
             Q(span_end__gte=start - MATCH_SLACK)
             | Q(span_end__isnull=True, span_start__gte=start - OPEN_ACTIVITY_SPAN)
         )
-        .select_related("party", "unit", "case", "power")
+        .select_related("party", "unit", "case", "case__handler", "power")
         .distinct()
     )
     scored = []
@@ -203,7 +211,29 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
         distance = abs((a0 - start).total_seconds())
         scored.append((-ov.total_seconds(), distance, activity.pk, activity))
     scored.sort(key=lambda t: t[:3])
-    return [t[3] for t in scored[:limit]]
+    return [t[3] for t in scored]
+
+
+def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
+    """Activities whose officers include the recording's officer and whose
+    time window overlaps the recording's or is near it (within ``MATCH_SLACK``,
+    C3.3: officers switch on before the activity begins), best overlap first.
+    ``suggestion_fit`` tells which of the two each one is. Only activities that
+    can still take the recording are offered: never one whose case is
+    transferred, reviewed or closed (``withheld_suggestions`` says which)."""
+    return [a for a in _ranked(recording, user) if takes_recordings(a)][:limit]
+
+
+def withheld_suggestions(recording: Recording, user: Any) -> list[Activity]:
+    """The matching activities that rank above every offered one but cannot take
+    the recording, because their case went to legal review or was closed (C5.5).
+    Empty when the best match is offered. The page says why each is not offered."""
+    out = []
+    for activity in _ranked(recording, user):
+        if takes_recordings(activity):
+            break
+        out.append(activity)
+    return out
 
 
 def segment_run(recording: Recording, *, unannotated_only: bool = True) -> list[Recording]:
