@@ -33,6 +33,67 @@ def case_is_locked(case: Case) -> bool:
     return review is None or review.decision != Review.Decision.RETURNED
 
 
+def latest_decision(case: Case):
+    """The case's newest decided review with its note and row marks, as casework
+    shows it to the handler (``jilu.casework.review_hook``, C5.5)."""
+    from jilu.casework.review_hook import ReviewDecision, ReviewMark
+
+    review = (
+        Review.objects.filter(transfer__case_id=case.pk)
+        .exclude(decision=Review.Decision.PENDING)
+        .select_related("transfer", "transfer__package", "reviewer")
+        .order_by("-transfer__transferred_at", "-transfer__pk")
+        .first()
+    )
+    if review is None:
+        return None
+    resubmitted = Review.objects.filter(
+        transfer__case_id=case.pk,
+        decision=Review.Decision.PENDING,
+        transfer__transferred_at__gte=review.transfer.transferred_at,
+    ).exclude(pk=review.pk)
+    return ReviewDecision(
+        review_id=review.pk,
+        decision=review.decision,
+        decision_label=review.get_decision_display(),
+        note=review.note,
+        reviewer=review.reviewer.name if review.reviewer_id else "",
+        decided_at=review.decided_at,
+        package_version=review.transfer.package.version,
+        transferred_at=review.transfer.transferred_at,
+        resubmitted=resubmitted.exists(),
+        marks=[
+            ReviewMark(
+                list_no=m.list_no,
+                file_name=m.file_name,
+                recording_id=m.recording_id,
+                verdict=m.verdict,
+                verdict_label=m.get_verdict_display(),
+                reason=m.reason,
+            )
+            for m in review.marks.order_by("list_no")
+        ],
+    )
+
+
+def returned_cases(user: Any) -> QuerySet[Case]:
+    """Open cases the user handles (or handed over) whose newest review returned
+    them for correction (退回补正, C5.5): what the handler must fix and re-submit."""
+    from django.db.models import OuterRef, Q, Subquery
+
+    newest = Review.objects.filter(transfer__case_id=OuterRef("pk")).order_by(
+        "-transfer__transferred_at", "-transfer__pk"
+    )
+    return (
+        Case.objects.restrict(user, "view")
+        .filter(status=Case.Status.OPEN)
+        .filter(Q(handler_id=user.pk) | Q(transfers__transferred_by_id=user.pk))
+        .annotate(newest_decision=Subquery(newest.values("decision")[:1]))
+        .filter(newest_decision=Review.Decision.RETURNED)
+        .distinct()
+    )
+
+
 def packages_of(case: Case) -> QuerySet[Package]:
     return case.packages.prefetch_related("discs").select_related("created_by")
 
