@@ -356,3 +356,52 @@ def case_recordings(case: Case) -> list[RecordListRow]:
             )
         )
     return rows
+
+
+# --- the handler's cases and the 48-hour deadline (C5.2) -------------------------
+
+
+@dataclass
+class CaseOverdue:
+    """An open case of the handler with recordings of its activities' officers,
+    made during an activity, that are past the 48-hour annotation deadline."""
+
+    case: Case
+    recordings: int
+
+
+def cases_with_overdue_annotation(
+    user: Any, now: datetime | None = None, *, limit: int = 200
+) -> list[CaseOverdue]:
+    """The user's open cases (as handler) whose activities have unannotated
+    recordings past the deadline (C5.2): a recording counts for an activity when
+    one of its officers made it within the activity's window (``MATCH_SLACK``
+    either side, C3.3). One query for the activities, one for the recordings."""
+    now = now or timezone.now()
+    activities = list(
+        Activity.objects.filter(case__handler_id=user.pk, case__status=Case.Status.OPEN)
+        .select_related("case")
+        .prefetch_related("officers")
+        .order_by("case_id", "span_start")[:limit]
+    )
+    windows = []
+    match = Q(pk__in=[])
+    for a in activities:
+        officers = [o.pk for o in a.officers.all()]
+        if not officers:
+            continue
+        lo = a.span_start - MATCH_SLACK
+        hi = (a.span_end or a.span_start + OPEN_ACTIVITY_SPAN) + MATCH_SLACK
+        windows.append((a.case, set(officers), lo, hi))
+        match |= Q(officer_id__in=officers, started_at__gte=lo, started_at__lte=hi)
+    if not windows:
+        return []
+    overdue = unannotated().filter(docked_at__lte=now - ANNOTATION_DEADLINE).filter(match)
+    found: dict[int, CaseOverdue] = {}
+    seen: set[tuple[int, int]] = set()
+    for pk, officer_id, started in overdue.values_list("pk", "officer_id", "started_at"):
+        for case, officers, lo, hi in windows:
+            if officer_id in officers and lo <= started <= hi and (case.pk, pk) not in seen:
+                seen.add((case.pk, pk))
+                found.setdefault(case.pk, CaseOverdue(case=case, recordings=0)).recordings += 1
+    return sorted(found.values(), key=lambda c: (-c.recordings, c.case.number))
