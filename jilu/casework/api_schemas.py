@@ -1,10 +1,11 @@
 """The casework API's request and response bodies (``jilu.casework.api``)."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
-from jilu.casework import queries
+from jilu.casework import queries, review_hook
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.models import (
     Activity,
@@ -242,9 +243,42 @@ class CaseRecordingOut(Schema):
     integrity: str
 
 
+class ReviewMarkOut(Schema):
+    """The legal reviewer's mark on one record-list row (C5.4)."""
+
+    list_no: int
+    file_name: str
+    recording_id: int | None
+    verdict: Literal["ok", "problem"]
+    reason: str = Field(..., description="有问题时的原因（退回补正的依据）")
+
+
+class ReviewDecisionOut(Schema):
+    """The newest decided legal review of the case (C5.5)."""
+
+    review_id: int
+    decision: Literal["accepted", "returned"] = Field(
+        ..., description="accepted 审核通过 / returned 退回补正"
+    )
+    decision_label: str
+    note: str = Field(..., description="审核意见")
+    reviewer: str
+    decided_at: datetime | None
+    package_version: int
+    resubmitted: bool = Field(..., description="退回后已重新移送、等待审核")
+    marks: list[ReviewMarkOut]
+
+
 class CaseDetailOut(CaseOut):
     activities: list[ActivityOut]
     recordings: list[CaseRecordingOut]
+    latest_review: ReviewDecisionOut | None = Field(
+        None, description="最近一次审核结论（审核意见与逐项结论）；未审核过为 null"
+    )
+
+    @staticmethod
+    def resolve_latest_review(obj: Case) -> review_hook.ReviewDecision | None:
+        return review_hook.latest_review(obj)
 
     @staticmethod
     def resolve_activities(obj: Case) -> list[Activity]:

@@ -175,11 +175,19 @@ def suggestion_fit(recording: Recording, activity: Activity) -> Fit:
     return Fit(overlaps=False, gap=gap)
 
 
-def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
-    """Activities whose officers include the recording's officer and whose
-    time window overlaps the recording's or is near it (within ``MATCH_SLACK``,
-    C3.3: officers switch on before the activity begins), best overlap first.
-    ``suggestion_fit`` tells which of the two each one is."""
+def takes_recordings(activity: Activity) -> bool:
+    """Whether recordings may still be tied to ``activity``: not once its case
+    went to legal review or was closed (its record list is fixed, C5.5)."""
+    return activity.case_id is None or activity.case.editable
+
+
+def open_activities(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    """``qs`` without the activities whose case is transferred, reviewed or closed."""
+    return qs.filter(Q(case__isnull=True) | Q(case__status=Case.Status.OPEN))
+
+
+def _ranked(recording: Recording, user: Any) -> list[Activity]:
+    """Every activity matching the recording's officer and time, best overlap first."""
     if recording.officer_id is None:
         return []
     start = recording.started_at
@@ -192,7 +200,7 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
             Q(span_end__gte=start - MATCH_SLACK)
             | Q(span_end__isnull=True, span_start__gte=start - OPEN_ACTIVITY_SPAN)
         )
-        .select_related("party", "unit", "case", "power")
+        .select_related("party", "unit", "case", "case__handler", "power")
         .distinct()
     )
     scored = []
@@ -203,7 +211,29 @@ def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activit
         distance = abs((a0 - start).total_seconds())
         scored.append((-ov.total_seconds(), distance, activity.pk, activity))
     scored.sort(key=lambda t: t[:3])
-    return [t[3] for t in scored[:limit]]
+    return [t[3] for t in scored]
+
+
+def suggestions(recording: Recording, user: Any, limit: int = 5) -> list[Activity]:
+    """Activities whose officers include the recording's officer and whose
+    time window overlaps the recording's or is near it (within ``MATCH_SLACK``,
+    C3.3: officers switch on before the activity begins), best overlap first.
+    ``suggestion_fit`` tells which of the two each one is. Only activities that
+    can still take the recording are offered: never one whose case is
+    transferred, reviewed or closed (``withheld_suggestions`` says which)."""
+    return [a for a in _ranked(recording, user) if takes_recordings(a)][:limit]
+
+
+def withheld_suggestions(recording: Recording, user: Any) -> list[Activity]:
+    """The matching activities that rank above every offered one but cannot take
+    the recording, because their case went to legal review or was closed (C5.5).
+    Empty when the best match is offered. The page says why each is not offered."""
+    out = []
+    for activity in _ranked(recording, user):
+        if takes_recordings(activity):
+            break
+        out.append(activity)
+    return out
 
 
 def segment_run(recording: Recording, *, unannotated_only: bool = True) -> list[Recording]:
@@ -326,3 +356,52 @@ def case_recordings(case: Case) -> list[RecordListRow]:
             )
         )
     return rows
+
+
+# --- the handler's cases and the 48-hour deadline (C5.2) -------------------------
+
+
+@dataclass
+class CaseOverdue:
+    """An open case of the handler with recordings of its activities' officers,
+    made during an activity, that are past the 48-hour annotation deadline."""
+
+    case: Case
+    recordings: int
+
+
+def cases_with_overdue_annotation(
+    user: Any, now: datetime | None = None, *, limit: int = 200
+) -> list[CaseOverdue]:
+    """The user's open cases (as handler) whose activities have unannotated
+    recordings past the deadline (C5.2): a recording counts for an activity when
+    one of its officers made it within the activity's window (``MATCH_SLACK``
+    either side, C3.3). One query for the activities, one for the recordings."""
+    now = now or timezone.now()
+    activities = list(
+        Activity.objects.filter(case__handler_id=user.pk, case__status=Case.Status.OPEN)
+        .select_related("case")
+        .prefetch_related("officers")
+        .order_by("case_id", "span_start")[:limit]
+    )
+    windows = []
+    match = Q(pk__in=[])
+    for a in activities:
+        officers = [o.pk for o in a.officers.all()]
+        if not officers:
+            continue
+        lo = a.span_start - MATCH_SLACK
+        hi = (a.span_end or a.span_start + OPEN_ACTIVITY_SPAN) + MATCH_SLACK
+        windows.append((a.case, set(officers), lo, hi))
+        match |= Q(officer_id__in=officers, started_at__gte=lo, started_at__lte=hi)
+    if not windows:
+        return []
+    overdue = unannotated().filter(docked_at__lte=now - ANNOTATION_DEADLINE).filter(match)
+    found: dict[int, CaseOverdue] = {}
+    seen: set[tuple[int, int]] = set()
+    for pk, officer_id, started in overdue.values_list("pk", "officer_id", "started_at"):
+        for case, officers, lo, hi in windows:
+            if officer_id in officers and lo <= started <= hi and (case.pk, pk) not in seen:
+                seen.add((case.pk, pk))
+                found.setdefault(case.pk, CaseOverdue(case=case, recordings=0)).recordings += 1
+    return sorted(found.values(), key=lambda c: (-c.recordings, c.case.number))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from jilu.casework import actions, queries
 from jilu.casework.forms import AnnotateForm, QuickActivityForm, may_write_activities
-from jilu.casework.models import DEFAULT_STEP, Activity, Annotation
+from jilu.casework.models import DEFAULT_STEP, Activity, Annotation, Case
 from jilu.casework.views_common import _page, _party_from
 from jilu.evidence.models import Recording
 from jilu.org.roles import LEADERS, Role
@@ -114,7 +114,11 @@ def _annotate_forms(request: HttpRequest, recording: Recording, data=None, quick
         .values_list("pk", flat=True)[:30]
     )
     ids += list(nearby)
-    choices = Activity.objects.filter(pk__in=ids).select_related("party").order_by("span_start")
+    # Never offer what cannot be chosen: an activity whose case went to legal
+    # review or was closed takes no more recordings (C5.5).
+    choices = queries.open_activities(
+        Activity.objects.filter(pk__in=ids).select_related("party").order_by("span_start")
+    )
     run = queries.segment_run(recording)
     run_qs = Recording.objects.filter(pk__in=[r.pk for r in run]).order_by("started_at")
     initial: dict[str, Any] = {"run": [r.pk for r in run]}
@@ -145,11 +149,46 @@ def _locked_reason(ann: Annotation | None) -> str:
     }
 
 
+def _withheld_reason(activity: Activity) -> str:
+    """Why a matching activity is not offered: its case's record list is fixed (C5.5)."""
+    from jilu.casework.forms import activity_label
+
+    case = activity.case
+    values = {
+        "activity": activity_label(activity),
+        "number": case.number,
+        "status": case.get_status_display(),
+        "handler": case.handler.name if case.handler_id else _("承办人"),
+    }
+    if case.status == Case.Status.CLOSED:
+        return (
+            _(
+                "时间最吻合的执法活动“%(activity)s”所属案件 %(number)s 已结案，"
+                "不能再关联声像记录，因此未列出。如本记录属于该案件，请报告%(handler)s和中队长，"
+                "不要为此另建重复的执法活动。"
+            )
+            % values
+        )
+    return (
+        _(
+            "时间最吻合的执法活动“%(activity)s”所属案件 %(number)s %(status)s，"
+            "清单已固定，不能再关联声像记录，因此未列出。如本记录属于该案件，请联系%(handler)s："
+            "法制审核退回补正后才能补充（C5.5）；不要为此另建重复的执法活动。"
+        )
+        % values
+    )
+
+
 def _render_annotate(request, recording, form, quick, suggested, existing, run, status=200):
     fits = [queries.suggestion_fit(recording, a) for a in suggested]
     locked = _locked_reason(existing)
+    withheld = []
     if locked:
         form = quick = None
+    else:
+        withheld = [
+            _withheld_reason(a) for a in queries.withheld_suggestions(recording, request.user)
+        ]
     if not may_write_activities(request.user):
         quick = None
     return render(
@@ -162,6 +201,7 @@ def _render_annotate(request, recording, form, quick, suggested, existing, run, 
             "suggested": suggested,
             "all_overlap": all(f.overlaps for f in fits),
             "locked_reason": locked,
+            "withheld": withheld,
             "existing": existing,
             "run": run,
             "deadline": queries.deadline(recording),

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jilu.casework import actions, queries
+from jilu.casework import actions, queries, review_hook
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import CaseForm, StatusForm
 from jilu.casework.models import CASE_EDITORS, Activity, Case
@@ -152,6 +152,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "activities": activities,
             "rows": queries.case_recordings(case),
+            # C5.5: what legal review decided, with its note and row marks.
+            "review": review_hook.latest_review(case),
             "can_change": can_change,
             "addable": addable,
             "status_form": StatusForm(),

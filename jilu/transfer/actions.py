@@ -34,6 +34,7 @@ from jilu.transfer.models import (
     Transfer,
     Verification,
 )
+from jilu.transfer.queries import coverage_warnings, warning_details
 from jilu.transfer.tasks import enqueue_build
 from jilu.transfer.verify import Report
 
@@ -81,8 +82,16 @@ def request_package(*, actor: Any, case: Case, disc: str = DiscType.DVD) -> Pack
 
 
 @transaction.atomic
-def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
-    """移送法制审核: hand the package (by its manifest hash) to legal (C5.5)."""
+def transfer_case(
+    *, actor: Any, package: Package, note: str = "", coverage_acknowledged: bool = False
+) -> Transfer:
+    """移送法制审核: hand the package (by its manifest hash) to legal (C5.5).
+
+    Activities of the case not recorded in full (none at all, C2.1; gaps or not
+    yet ended, C4.3) do not stop the hand-over: the handler is shown them first
+    and they are kept in the audit row with whether the handler confirmed them
+    (``coverage_acknowledged``), for the reviewer and the inspectors.
+    """
     case = _locked_case(package.case)
     package = Package.objects.select_for_update().get(pk=package.pk)
     if package.state != Package.State.READY:
@@ -106,6 +115,7 @@ def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
         transferred_by=actor,
     )
     Review.objects.create(transfer=transfer)
+    warnings = coverage_warnings(case)
     record(
         "transfer.case.transfer",
         actor=actor,
@@ -115,8 +125,11 @@ def transfer_case(*, actor: Any, package: Package, note: str = "") -> Transfer:
             "version": package.version,
             "manifest_sha256": package.manifest_sha256,
             "discs": list(package.discs.values_list("number", "manifest_sha256")),
+            "coverage_warnings": warning_details(warnings),
+            "coverage_acknowledged": bool(coverage_acknowledged and warnings),
         },
     )
+    transfer.coverage_warnings = warnings
     return transfer
 
 

@@ -19,3 +19,10 @@ class TransferConfig(AppConfig):
                 _("光盘包 #%(id)s") % {"id": task_labels.first_arg(args, kwargs, "package_id")}
             ),
         )
+
+        from jilu.casework import review_hook
+        from jilu.transfer.queries import latest_decision
+
+        # Casework shows the handler the reviewer's decision, note and row marks
+        # on the case page and in the case API (C5.5) without importing transfer.
+        review_hook.register_latest_review(latest_decision)

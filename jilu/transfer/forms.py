@@ -20,6 +20,12 @@ class BuildForm(forms.Form):
 
 class TransferForm(forms.Form):
     note = forms.CharField(label=_("移送说明"), max_length=300, required=False)
+    # Asked only when some activity is not recorded in full (C2.1, C4.3).
+    coverage_ack = forms.BooleanField(
+        label=_("我已核对上列未全程录制的活动，仍要移送；此提示将记入审计日志"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"required": True}),
+    )
 
 
 class UploadIsoForm(forms.Form):

@@ -95,6 +95,12 @@ def case_packages(request: HttpRequest, pk: int) -> HttpResponse:
     if latest is not None and hasattr(latest, "review"):
         marks = list(latest.review.marks.filter(verdict=RowMark.Verdict.PROBLEM))
     busy = any(p.state in (Package.State.QUEUED, Package.State.BUILDING) for p in packages)
+    can_transfer = (
+        can_change
+        and case.status == Case.Status.OPEN
+        and newest is not None
+        and newest.state == Package.State.READY
+    )
     return render(
         request,
         "transfer/case_packages.html",
@@ -105,10 +111,9 @@ def case_packages(request: HttpRequest, pk: int) -> HttpResponse:
             "latest": latest,
             "problem_marks": marks,
             "can_build": can_change and case.status in actions.BUILDABLE and not busy,
-            "can_transfer": can_change
-            and case.status == Case.Status.OPEN
-            and newest is not None
-            and newest.state == Package.State.READY,
+            "can_transfer": can_transfer,
+            # C2.1, C4.3: what the handler is told before handing over.
+            "coverage_warnings": queries.coverage_warnings(case) if can_transfer else [],
             "newest": newest,
             "busy": busy,
             "locked": queries.case_is_locked(case),
@@ -162,9 +167,22 @@ def package_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     package = _get_package(request, pk)
     _get_case(request, package.case_id, "change")
     form = TransferForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    valid = form.is_valid()
+    note = form.cleaned_data["note"] if valid else ""
+    acknowledged = bool(valid and form.cleaned_data["coverage_ack"])
+    warnings = queries.coverage_warnings(package.case)
+    if warnings and not acknowledged:
+        # The hand-over stays possible; the handler confirms having seen them (C2.1, C4.3).
+        messages.error(
+            request,
+            _("有 %(n)s 项执法活动未全程录制：请核对下方提示，勾选确认后再移送")
+            % {"n": len(warnings)},
+        )
+        return redirect("transfer:case_packages", pk=package.case_id)
     try:
-        actions.transfer_case(actor=request.user, package=package, note=note)
+        actions.transfer_case(
+            actor=request.user, package=package, note=note, coverage_acknowledged=acknowledged
+        )
     except ValidationError as exc:
         _errors(request, exc)
     else:

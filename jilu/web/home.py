@@ -63,6 +63,8 @@ RECORDER_STATUS_LABELS = {
 }
 
 GAP_LIST_LIMIT = 10
+# Cases named on a home card; the count says how many there are in all.
+CARD_LIST_LIMIT = 5
 
 
 def primary_role(person: Person) -> str:
@@ -118,6 +120,7 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
     if role == Role.OFFICER:
         return ctx
+    ctx.update(casework_cards(person, now))
     # C6.3: access requests waiting for this leader's decision or this archivist's copy.
     from jilu.access import scope as access_scope
     from jilu.org.roles import LEADERS
@@ -188,3 +191,33 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
             }
         )
     return ctx
+
+
+def casework_cards(person: Person, now) -> dict[str, Any]:
+    """Work waiting in the legal review loop (C5.5) and on the handler's cases (C5.2).
+
+    A legal reviewer sees the hand-overs waiting for review, oldest first; a case
+    handler (or anyone handling an open case) sees the cases returned for
+    correction and their cases with recordings past the 48-hour deadline.
+    """
+    from jilu.casework.models import Case
+    from jilu.transfer import queries as transfer_queries
+
+    out: dict[str, Any] = {}
+    if person.has_role(Role.LEGAL_REVIEWER):
+        waiting = transfer_queries.review_queue(person)
+        oldest = waiting.first()
+        out["reviews_waiting"] = waiting.count()
+        out["reviews_oldest"] = oldest
+    handles = person.has_role(Role.CASE_HANDLER) or (
+        Case.objects.filter(handler_id=person.pk, status=Case.Status.OPEN).exists()
+    )
+    if handles:
+        returned = transfer_queries.returned_cases(person).order_by("number")
+        out["returned_count"] = returned.count()
+        out["returned_cases"] = list(returned[:CARD_LIST_LIMIT])
+        overdue = case_queries.cases_with_overdue_annotation(person, now)
+        out["overdue_cases_count"] = len(overdue)
+        out["overdue_cases"] = overdue[:CARD_LIST_LIMIT]
+        out["overdue_case_recordings"] = sum(o.recordings for o in overdue)
+    return out

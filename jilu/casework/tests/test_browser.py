@@ -146,7 +146,11 @@ def test_closing_an_unreviewed_case_asks_for_reason_and_confirmation(
     )
     sign_in(page, "case_handler")
     page.goto(f"{page.base_url}/casework/cases/{case.pk}/")
+    # On an open case the next steps come first; closing is folded away at the bottom.
+    expect(page.locator("#next-steps")).to_be_visible()
     form = page.locator("#close-form")
+    expect(form).to_be_hidden()
+    page.locator("#close-case summary").click()
     expect(page.locator("#close-warning")).to_contain_text("尚未移送法制审核")
     form.get_by_label("结案原因").select_option(label="撤销立案")
     form.get_by_label("说明").fill("重复立案")

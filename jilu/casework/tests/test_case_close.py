@@ -207,3 +207,28 @@ def test_power_import_explains_a_non_xlsx_file(people, tree):
     page = response.content.decode()
     assert "不是 Excel 工作簿（.xlsx）" in page
     assert "zip" not in page.lower().split("<form")[1]
+
+
+# --- the case page: next steps first, closing last -------------------------------
+
+
+def test_open_case_page_puts_next_steps_first_and_folds_the_close_form(people, case):
+    """A new case opens on what to do next, not on the red close button."""
+    c = _client(people["case_handler"])
+    page = c.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
+    steps = page.index('id="next-steps"')
+    activities = page.index("执法活动（按办案顺序）")
+    recordings = page.index('id="case-recordings"')
+    close = page.index('id="close-form"')
+    assert steps < activities < recordings < close
+    assert '<details class="card" id="close-case">' in page  # folded (no "open")
+
+
+def test_reviewed_case_page_offers_closing_as_the_next_step(people, case):
+    for status in ("transferred", "reviewed"):
+        actions.set_case_status(actor="system:test", case=case, status=status)
+    c = _client(people["case_handler"])
+    page = c.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
+    assert '<section class="card" id="close-case">' in page
+    assert page.index('id="close-form"') < page.index("执法活动（按办案顺序）")
+    assert 'id="next-steps"' not in page and "案件已经法制审核，可以结案。" in page

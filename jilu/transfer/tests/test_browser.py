@@ -46,6 +46,9 @@ def test_handler_transfers_reviewer_returns_handler_sees_reason(
     expect(row).to_contain_text("已完成", timeout=60000)
     expect(row).to_contain_text("第 1 张 共 1 张")
     page.locator("#transfer-form").get_by_label("移送说明").fill("请审核")
+    # Activity 1 has an unrecorded stretch (C4.3): the handler confirms having seen it.
+    expect(page.locator("#coverage-warning")).to_contain_text("09:20:00–10:00:00")
+    page.locator("#transfer-form").get_by_label("我已核对上列未全程录制的活动").check()
     page.get_by_role("button", name="移送第 1 版至法制审核").click()
     expect(page.locator("#case-status")).to_have_text("已移送法制审核")
     expect(page.locator("#locked-note")).to_be_visible()

@@ -54,7 +54,10 @@ def transferred(data, handler, django_capture_on_commit_callbacks):
     case = data["case"]
     package = build(handler, case, django_capture_on_commit_callbacks)
     assert package.state == Package.State.READY, package.error
-    r = handler.post(reverse("transfer:package_transfer", args=[package.pk]), {"note": "请审核"})
+    r = handler.post(
+        reverse("transfer:package_transfer", args=[package.pk]),
+        {"note": "请审核", "coverage_ack": "on"},  # activity 1 has a gap (C4.3)
+    )
     assert r.status_code == 302
     case.refresh_from_db()
     assert case.status == Case.Status.TRANSFERRED
@@ -81,7 +84,9 @@ def test_package_page_builds_with_progress_and_transfers(
     assert f'<code class="disc-hash">{disc.manifest_sha256}</code>' in body
     assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in body
     assert "第 1 张 共 1 张" in body and "移送第 1 版至法制审核" in body
-    handler.post(reverse("transfer:package_transfer", args=[package.pk]), {"note": ""})
+    handler.post(
+        reverse("transfer:package_transfer", args=[package.pk]), {"note": "", "coverage_ack": "on"}
+    )
     body = handler.get(reverse("transfer:case_packages", args=[case.pk])).content.decode()
     assert "locked-note" in body and "移送第 1 版" not in body
     assert "制作新版本" in body  # a new version is the only change left
