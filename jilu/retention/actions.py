@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +29,7 @@ from jilu.evidence.store import StoreError, get_store
 from jilu.evidence.timeline import SHANGHAI
 from jilu.org.models import Person, Unit
 from jilu.org.roles import LEADERS, Role
-from jilu.retention import rules
+from jilu.retention import clock, rules
 from jilu.retention.models import (
     HOLD_PLACERS,
     HOLD_RELEASERS,
@@ -53,7 +53,7 @@ def recompute(recording_ids: Iterable[int], *, now: datetime | None = None) -> i
     ids = sorted(set(recording_ids))
     changed = 0
     extend: list[tuple[int, date | None]] = []
-    now = now or timezone.now()
+    now = now or clock.now()
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         decisions = rules.decide(chunk, now=now)
@@ -99,7 +99,7 @@ def _extend_store_retention(changed: list[tuple[int, date | None]]) -> None:
         if until is None:
             target = timezone.now() + timedelta(days=lock_days)
         else:
-            target = datetime.combine(until, time.min, tzinfo=SHANGHAI)
+            target = datetime.combine(until, time.min, tzinfo=SHANGHAI).astimezone(UTC)
         try:
             store.retain_until(shas[pk], target)
         except StoreError as exc:  # the database keep-until still protects it
@@ -266,7 +266,7 @@ def unit_recordings(unit: Unit):
 def due_for_disposal(unit: Unit, *, now: datetime | None = None) -> list[tuple[int, Any]]:
     """(recording id, decision) of the unit's recordings past their keep-until
     today, recomputed from the facts (the dry run; nothing is written)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     today = rules.local_day(now)
     disposed = evidence_disposal.tombstoned_keys()
     pending = DisposalItem.objects.filter(
@@ -298,7 +298,7 @@ def due_for_disposal(unit: Unit, *, now: datetime | None = None) -> list[tuple[i
 def propose_disposal(*, actor: Any, unit: Unit, now: datetime | None = None) -> Disposal | None:
     """The unit's list of what has passed its keep-until and is held by nothing;
     None when nothing is due."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = due_for_disposal(unit, now=now)
     if not due:
         return None
@@ -425,7 +425,7 @@ def execute_disposal(*, actor: Any, disposal: Disposal, now: datetime | None = N
     disposal = _locked(disposal)
     if disposal.state != Disposal.State.APPROVED:
         raise ValidationError(_("销毁清单须经审核和批准后才能执行"))
-    now = now or timezone.now()
+    now = now or clock.now()
     today = rules.local_day(now)
     items = list(
         disposal.items.filter(outcome=DisposalItem.Outcome.PENDING).select_related("recording")

@@ -33,6 +33,7 @@ from jilu.access.models import AccessRequest
 from jilu.casework.models import RETENTION_YEARS, Annotation, Case, RetentionClass
 from jilu.evidence.models import Recording
 from jilu.evidence.timeline import SHANGHAI
+from jilu.retention import clock
 from jilu.retention.models import Hold
 
 MINIMUM_YEARS = 1
@@ -114,13 +115,13 @@ def case_file_until(case: Case) -> date | None:
     years = RETENTION_YEARS.get(RetentionClass(case.retention)) if case.retention else None
     if years is None:
         return None
-    closed = local_day(case.closed_at) if case.closed_at else local_day(timezone.now())
+    closed = local_day(case.closed_at) if case.closed_at else local_day(clock.now())
     return date(closed.year + 1 + years, 1, 1)
 
 
 def decide(recording_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, Decision]:
     """The decision for each recording, in a few queries for the whole batch."""
-    now = now or timezone.now()
+    now = now or clock.now()
     ids = sorted(set(recording_ids))
     decisions = {pk: Decision(pk) for pk in ids}
     if not ids:

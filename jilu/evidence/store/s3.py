@@ -237,23 +237,20 @@ class S3Store(Store):
         ``until`` when that is later than what it has; never shortens it."""
         if not self.config.object_lock_days:
             return False
-        object_key = self.object_key(key)
-        retention: dict[str, Any] = {}
-        try:
-            retention = self.client.get_object_retention(Bucket=self.bucket, Key=object_key).get(
-                "Retention", {}
-            )
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                raise ObjectMissing(f"no stored object {key} in bucket {self.bucket}") from None
-            # No retention on this version yet (e.g. written before the lock was set).
-        have = retention.get("RetainUntilDate")
+        head = self._head(key)
+        if head is None:
+            raise ObjectMissing(f"no stored object {key} in bucket {self.bucket}")
+        have = head.get("ObjectLockRetainUntilDate")
         if have is not None and have >= until:
             return True
         self.client.put_object_retention(
             Bucket=self.bucket,
-            Key=object_key,
-            Retention={"Mode": retention.get("Mode") or "COMPLIANCE", "RetainUntilDate": until},
+            Key=self.object_key(key),
+            VersionId=head["VersionId"],
+            Retention={
+                "Mode": head.get("ObjectLockMode") or "COMPLIANCE",
+                "RetainUntilDate": until,
+            },
         )
         return True
 
