@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from jilu.casework import actions, queries
+from jilu.casework import actions, queries, recordlist
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import ActivityForm, may_write_activities
 from jilu.casework.models import Activity, ActivityKind, Annotation
@@ -196,6 +196,10 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("recording", "recording__officer", "recording__media")
         .order_by("list_no", "recording__started_at")
     )
+    # 记录保存情况 of each linked recording as the case's record list states it
+    # (C4.3 continuity per recorder among video segments, A2), from the same function.
+    states = recordlist.activity_states(activity)
+    linked_rows = [(a, states.get(a.pk)) for a in annotations]
     coverage = activity_coverage(activity)
     visible_ids = set(
         queries.visible_recordings(request.user)
@@ -216,6 +220,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "officers": activity.officers.all(),
             "annotations": annotations,
+            "linked_rows": linked_rows,
             "coverage": coverage,
             "unlinked": unlinked,
             "can_change": can_change and not locked,
