@@ -16,6 +16,7 @@ from io import BytesIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from jilu.audit.chain import verify_chain
@@ -149,6 +150,47 @@ def test_photos_between_segments_are_not_missing_segments(people, tree, recorder
     v2 = recording(a, o, start=T0 + timedelta(minutes=10), minutes=10, seq=3)
     actions.annotate_run(actor=o, recordings=[v1, v2], activity=act, step="site_check")
     assert [r.state for r in recordlist.build(case).rows] == ["完整", "完整"]
+
+
+def test_category_is_the_cases_unless_the_activity_is_coercion(
+    client, people, tree, recorders, party
+):
+    """A2 column 2 (执法类别): the list of a case file states the case's category
+    (the attachment's example: 现场勘验 of a 行政处罚 case reads 行政处罚), so an
+    activity registered as 行政检查 does not print 行政检查; a 行政强制 activity of the
+    case keeps 行政强制 (the example's 催告书送达 row). C5.4, C5.5."""
+    case = actions.create_case(
+        actor=SYSTEM, number="思城执罚〔2026〕17号", category="penalty", unit=tree["brigade"]
+    )
+    patrol = activity(people, tree, party, kind="S1", start=T0, case=case, category="inspection")
+    seizure = activity(
+        people,
+        tree,
+        party,
+        kind="S5",
+        start=T0 + timedelta(days=1),
+        case=case,
+        category="coercion",
+    )
+    a, o = recorders["officer"], people["officer"]
+    found = recording(a, o, start=T0, minutes=10, seq=1)
+    sealed = recording(a, o, start=T0 + timedelta(days=1), minutes=10, seq=2)
+    actions.annotate(actor=o, recording=found, activity=patrol, step="site_check")
+    actions.annotate(actor=o, recording=sealed, activity=seizure, step="preservation")
+
+    built = recordlist.build(case)
+    assert [r.category for r in built.rows] == ["行政处罚", "行政强制"]
+    assert [r["cells"][1] for r in recordlist.to_json(built)["rows"]] == ["行政处罚", "行政强制"]
+    table = list(load_workbook(BytesIO(recordlist.render_xlsx(built))).active.values)
+    assert [row[1] for row in table if row[0] in (1, 2)] == ["行政处罚", "行政强制"]
+
+    # The activity page keeps the activity's own category and says what the list states.
+    client.force_login(people["officer"])
+    page = client.get(reverse("casework:activity_detail", args=[patrol.pk])).content.decode()
+    assert "行政检查" in page
+    assert re.search(r'id="list-category">[^<]*“行政处罚”', page), page
+    page = client.get(reverse("casework:activity_detail", args=[seizure.pk])).content.decode()
+    assert 'id="list-category"' not in page
 
 
 # --- PDF (A4 landscape, title, columns, CJK fonts embedded, page numbers) -----

@@ -129,3 +129,53 @@ def test_index_html_judges_continuity_like_the_pdf_and_xlsx(tree, people, party,
     assert docs["index_html"].count('class="incomplete"') == 1
     # The photo and the sound recordings are on the disc and in the list (C5.4).
     assert "<audio controls" in docs["index_html"] and "<img" in docs["index_html"]
+
+
+@pytest.mark.usefixtures("poppler")
+def test_every_document_states_the_cases_category(tree, people, party, tmp_path):
+    """A2 column 2 (执法类别), C5.4 / C5.5: in a 行政处罚 case, the rows of an activity
+    registered as 行政检查 (the patrol that found the violation) read 行政处罚, as the
+    attachment's example reads 行政处罚 for its 现场勘验; a 行政强制 activity of the
+    same case (the example's 催告书送达) reads 行政强制. The disc page, the PDF and the
+    XLSX say the same."""
+    recorders = make_recorders(tree, people)
+    case = actions.create_case(
+        actor=SYSTEM,
+        number="思城执罚〔2026〕32号",
+        category="penalty",
+        unit=tree["brigade"],
+        handler=people["case_handler"],
+        party=party,
+        matter_text="未经批准占道经营",
+    )
+    patrol = activity(people, tree, party, kind="S1", start=T0, case=case, category="inspection")
+    demand = activity(
+        people,
+        tree,
+        party,
+        kind="S4",
+        start=T0 + timedelta(days=20),
+        case=case,
+        category="coercion",
+    )
+    a, o = recorders["officer"], people["officer"]
+    first = recording(a, o, start=T0, minutes=10, seq=1)
+    second = recording(a, o, start=T0 + 10 * M, minutes=10, seq=2)
+    served = recording(a, o, start=T0 + timedelta(days=20), minutes=5, seq=3)
+    actions.annotate(actor=o, recording=first, activity=patrol, step="site_check")
+    actions.annotate(actor=o, recording=second, activity=patrol, step="site_check")
+    actions.annotate(actor=o, recording=served, activity=demand, step="service")
+    case.refresh_from_db()
+
+    built = recordlist.build(case)
+    expected = ["行政处罚", "行政处罚", "行政强制"]
+    assert [r.category for r in built.rows] == expected
+    docs = documents(case, tmp_path)
+    assert [row[1] for row in docs["index"]] == expected
+    assert [row[1] for row in docs["xlsx"]] == expected
+    assert docs["index"] == docs["xlsx"] == [r.cells() for r in built.rows]
+    for no, category in enumerate(expected, 1):
+        assert f"{no}{category}" in docs["pdf"]
+    for text in (docs["pdf"], docs["index_html"]):
+        assert "行政检查" not in text
+    assert "<dt>执法类别</dt><dd>行政处罚</dd>" in docs["index_html"]
