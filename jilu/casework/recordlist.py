@@ -31,7 +31,9 @@ activity page (``activity_states``) all show what it finds.
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -69,6 +71,13 @@ SEGMENT_NAME = re.compile(r"^(?P<serial>[0-9A-Za-z]+)_[0-9A-Za-z]+_\d{14}_(?P<se
 SEQ_WRAP = 9999  # recorders count 0001 … 9999, then 0001 again
 MAX_MISSING_LISTED = 5
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The XLSX (A2): the column headers' row (under the title and the case), the
+# column widths (in widths of "0"), the fonts, and how its date-times show.
+XLSX_HEADER_ROW = 4
+XLSX_WIDTHS = (6, 12, 22, 12, 22, 11, 28, 20, 20, 30)
+XLSX_FONT_PT = 11
+XLSX_TITLE_PT = 16
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass
@@ -89,6 +98,8 @@ class Row:
     recording_id: int = 0
     standard_name: str = ""
     file_name: str = ""
+    start_at: datetime | None = None  # the times ``started``/``ended`` print
+    end_at: datetime | None = None
 
     def cells(self) -> list[str]:
         """The ten cells in the attachment's column order."""
@@ -320,6 +331,8 @@ def build(case: Case) -> RecordList:
                 recording_id=r.recording.pk,
                 standard_name=r.standard_name,
                 file_name=r.file_name,
+                start_at=r.start,
+                end_at=r.end,
             )
         )
     return RecordList(case=case, rows=rows, generated_at=timezone.now())
@@ -346,43 +359,114 @@ def render_pdf(record_list: RecordList) -> bytes:
 
 @translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def render_xlsx(record_list: RecordList) -> bytes:
-    """One sheet named after the attachment: the columns in row 1, one row per
-    recording; the title and case number in the printed page header."""
+    """One sheet named after the attachment, printed like the PDF (A2 rule 5).
+
+    Rows 1–3 are the title and the case (number, 案由, party, unit, handler),
+    row ``XLSX_HEADER_ROW`` the columns (repeated on every printed page), then
+    one row per recording. Start and end are date-time cells in Beijing time
+    (naive, as spreadsheets have no time zones), not text. Every row has an
+    explicit height for its wrapped text: LibreOffice and Gnumeric do not grow
+    a row to fit wrapped text written by another program, and would print one
+    line of each cell.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
+    case = record_list.case
     wb = Workbook()
     ws = wb.active
     ws.title = TITLE
-    ws.append(list(COLUMNS))
-    for row in record_list.rows:
-        cells = row.cells()
-        ws.append([row.no, *cells[1:]])
+    last = get_column_letter(len(COLUMNS))
+    total_width = sum(XLSX_WIDTHS)
+    line_one = [f"案件编号：{case.number}"]
+    if case.title:
+        line_one.append(f"案由：{case.title}")
+    line_two = []
+    if case.party_id:
+        line_two.append(f"当事人：{case.party.name}")
+    line_two.append(f"承办单位：{case.unit.name}")
+    if case.handler_id:
+        line_two.append(f"承办人：{case.handler.name}")
+    heading = [
+        (TITLE, Font(bold=True, size=XLSX_TITLE_PT), "center", XLSX_TITLE_PT),
+        ("　".join(line_one), Font(size=XLSX_FONT_PT), "left", XLSX_FONT_PT),
+        ("　".join(line_two), Font(size=XLSX_FONT_PT), "left", XLSX_FONT_PT),
+    ]
+    for n, (text, font, horizontal, size) in enumerate(heading, 1):
+        cell = ws.cell(row=n, column=1, value=text)
+        cell.font = font
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+        ws.merge_cells(f"A{n}:{last}{n}")
+        ws.row_dimensions[n].height = _row_height([(text, total_width)], size)
+
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    widths = (6, 12, 22, 12, 22, 10, 28, 20, 20, 30)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for r in ws.iter_rows():
-        for cell in r:
+    header = XLSX_HEADER_ROW
+    for i, title in enumerate(COLUMNS, 1):
+        cell = ws.cell(row=header, column=i, value=title)
+        cell.font = Font(bold=True, size=XLSX_FONT_PT)
+        cell.border = border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[header].height = _row_height(
+        list(zip(COLUMNS, XLSX_WIDTHS, strict=True)), XLSX_FONT_PT, bold=True
+    )
+    for n, row in enumerate(record_list.rows, header + 1):
+        cells = row.cells()
+        values: list[object] = [row.no, *cells[1:]]
+        texts = list(cells)
+        # 开始记录时间 / 结束记录时间 as date-times; 待检测 stays text.
+        for i, at in ((7, row.start_at), (8, row.end_at)):
+            if at is not None:
+                values[i] = timezone.localtime(at).replace(tzinfo=None)
+                texts[i] = ""  # a date-time fits its column and never wraps
+        for i, value in enumerate(values, 1):
+            cell = ws.cell(row=n, column=i, value=value)
+            cell.font = Font(size=XLSX_FONT_PT)
             cell.border = border
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+            if isinstance(value, datetime):
+                cell.number_format = XLSX_TIME_FORMAT
+                cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[n].height = _row_height(
+            list(zip(texts, XLSX_WIDTHS, strict=True)), XLSX_FONT_PT
+        )
+    for i, width in enumerate(XLSX_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = f"A{header + 1}"
+    ws.print_title_rows = f"{header}:{header}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddHeader.center.text = f"{TITLE}（{record_list.case.number}）"
+    ws.oddHeader.center.text = f"{TITLE}（{case.number}）"
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _text_width(text: str, *, bold: bool = False) -> float:
+    """Width of ``text`` in column-width units (the width of a "0" of the body font):
+    a CJK (full-width) character takes about two, any other about one. Rounded up
+    on purpose: a row a little too tall prints; one too short loses a line."""
+    units = sum(2.2 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+    return units * (1.1 if bold else 1.0)
+
+
+def _row_height(cells: list[tuple[str, float]], font_pt: float, *, bold: bool = False) -> float:
+    """Points for a row whose cells (text, column width) wrap: the tallest cell's
+    line count times the line height of a CJK font (about 1.45 em), plus padding."""
+    lines = 1
+    for text, width in cells:
+        usable = max(width - 1.0, 1.0)  # the cell's inner margins
+        count = sum(
+            max(1, math.ceil(_text_width(part, bold=bold) / usable))
+            for part in str(text).split("\n")
+        )
+        lines = max(lines, count)
+    return round(lines * font_pt * 1.5 + 4, 1)
 
 
 def to_json(record_list: RecordList) -> dict:

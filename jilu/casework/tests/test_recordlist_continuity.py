@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -147,12 +147,29 @@ def xlsx_table(body: bytes) -> list[tuple]:
 
 
 def test_the_xlsx_says_the_same(footage):
-    """A2: the XLSX carries the same 记录保存情况 in the same rows."""
+    """A2: the XLSX carries the same 记录保存情况 in the same rows, with date-time
+    cells for the times (the gap is there to compute: 09:15 to 09:55) and a height
+    on every row, so the wrapped 不完整 text prints whole."""
     built = recordlist.build(footage["case"])
-    table = xlsx_table(recordlist.render_xlsx(built))
+    body = recordlist.render_xlsx(built)
+    table = xlsx_table(body)
     assert [row[-1] for row in table] == [r.state for r in built.rows]
     assert [row[-1] for row in table].count(GAP_STATE) == 1
     assert sum(1 for row in table if str(row[-1]).startswith("不完整")) == 1
+
+    by_time = {row[7]: row for row in table}
+    assert all(isinstance(row[7], datetime) and isinstance(row[8], datetime) for row in table)
+    gap_row = by_time[datetime(2026, 11, 27, 9, 55)]
+    assert gap_row[-1] == GAP_STATE
+    previous_video = by_time[datetime(2026, 11, 27, 9, 0)]
+    assert gap_row[7] - previous_video[8] == timedelta(minutes=40)  # it ended 09:15
+
+    ws = load_workbook(BytesIO(body)).active
+    heights = [ws.row_dimensions[n].height for n in range(1, ws.max_row + 1)]
+    assert all(heights), heights
+    gap_line = recordlist.XLSX_HEADER_ROW + 1 + [r.state for r in built.rows].index(GAP_STATE)
+    # 20 characters, 17 of them Chinese, in a column 30 wide: two lines at least.
+    assert ws.row_dimensions[gap_line].height >= 2 * 11 * 1.2
 
 
 def _list_states(html: str) -> dict[int, str]:
