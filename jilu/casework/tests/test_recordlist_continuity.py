@@ -20,7 +20,9 @@ from io import BytesIO
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
+from conftest import sign_in
 from jilu.casework import actions, recordlist
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.tests.documents_data import SYSTEM, T0, activity, recording
@@ -223,3 +225,27 @@ def test_an_activity_of_no_case_judges_continuity_the_same_way(people, tree, rec
         photo.pk: "完整",
         v2.pk: "不完整（中断：与上一分段间隔40分0秒）",
     }
+
+
+@pytest.mark.browser
+def test_the_activity_page_and_the_list_page_agree_in_a_browser(
+    transactional_db, page, people, footage
+):
+    """C4.3 / A2 in a real browser: the officer sees day 2's 40-minute break on the
+    activity page, and the case handler sees the same words in the record list."""
+    g2 = footage["recs"]["g2"]
+    sign_in(page, "officer")
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.goto(f"{page.base_url}{reverse('casework:activity_detail', args=[footage['day2'].pk])}")
+    expect(page.locator(f'tr[data-recording="{g2.pk}"] td.list-state')).to_have_text(GAP_STATE)
+    expect(page.locator("td.list-state", has_text="不完整")).to_have_count(1)
+    expect(page.locator(".coverage")).to_contain_text("09:15:00–09:55:00")
+
+    page.context.clear_cookies()
+    sign_in(page, "case_handler")
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.goto(f"{page.base_url}/casework/docs/cases/{footage['case'].pk}/recordlist/")
+    table = page.get_by_test_id("recordlist")
+    expect(table.locator("tbody tr")).to_have_count(8)
+    expect(table.locator(f"#row-{g2.annotation.pk} td.state")).to_have_text(GAP_STATE)
+    expect(table.locator("td.state", has_text="不完整")).to_have_count(1)
