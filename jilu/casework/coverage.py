@@ -2,8 +2,11 @@
 
 An activity's span is its actual start–end when known, else the planned one.
 The recordings that count are those of the activity's officers (the holder at
-the start of each recording, C1.3) and any recording annotated to it. Their
-intervals are merged; what remains of the span is a gap. Recording nothing at
+the start of each recording, C1.3) and any recording annotated to it. The
+intervals of the video among them are merged; what remains of the span is a
+gap. Photos and sound recordings are listed with the activity's recordings
+but cover none of its span: C4.3 asks for continuous filming, and the record
+list judges continuity among video segments only, too. Recording nothing at
 all of a span that must be recorded is C2.1 and shown as such, never hidden.
 
 A gap may be explained by the duty log (C6.2): a confirmed note of one of the
@@ -202,7 +205,11 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
         hi = rec_end if span_end is None else min(rec_end, span_end)
         if hi > lo or annotated_here:
             cov.recordings.append(rec)
-            if hi > lo:
+            # C4.3 asks for continuous filming: only video covers the span. A
+            # sound recording (or a photo) is listed with the activity's
+            # recordings but does not bridge a gap in the filming, as in the
+            # record list (``recordlist.continuity``).
+            if hi > lo and rec.kind == Recording.Kind.VIDEO:
                 intervals.append((lo, hi))
     cov.covered = _merge(intervals)
     if end is not None:

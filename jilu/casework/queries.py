@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from jilu.casework.models import ANNOTATION_DEADLINE, Activity, Annotation, Case
+from jilu.casework.models import ANNOTATION_DEADLINE, Activity, Annotation, Case, Category
 from jilu.evidence.models import Recording
 
 # Segments of one continuous recording follow each other with no gap
@@ -286,6 +286,25 @@ def case_activities(case: Case) -> QuerySet[Activity]:
     )
 
 
+def list_category(case: Case, activity: Activity) -> str:
+    """执法类别 (A2, column 2) of the activity's rows in the case's record list, a
+    ``Category`` value: the case's category, unless the activity is a 行政强制.
+
+    The list belongs to the case file (C5.4, C5.5: it is printed as the file's
+    last page and goes with it to the legal department), and Attachment 2's
+    example (A2) shows what its rows state: in one file, the 现场勘验, 询问笔录 and
+    告知书送达 rows read 行政处罚, the case's category, although the survey
+    itself is an on-site check; only the 催告书送达 row reads 行政强制, because
+    the compulsory measure or execution carried out within the case is an
+    enforcement act of its own kind. So an activity registered as 行政检查 (the
+    patrol that found the violation, before the case existed) prints the
+    case's category, and an activity registered as 行政强制 prints 行政强制.
+    """
+    if activity.category == Category.COERCION:
+        return Category.COERCION
+    return case.category
+
+
 @dataclass
 class RecordListRow:
     """One row of the AV record list (Attachment 2) with what produced it."""
@@ -294,7 +313,7 @@ class RecordListRow:
     annotation: Annotation
     recording: Recording
     activity: Activity
-    category: str  # 执法类别 label
+    category: str  # 执法类别 label (``list_category``: the case's, A2)
     matter: str  # 执法事项
     step: str  # 记录事项 label
     unit: str  # 执法部门
@@ -341,7 +360,7 @@ def case_recordings(case: Case) -> list[RecordListRow]:
                 annotation=a,
                 recording=rec,
                 activity=act,
-                category=act.get_category_display(),
+                category=str(Category(list_category(case, act)).label),
                 matter=act.matter or case.matter,
                 step=a.get_step_display(),
                 unit=act.unit.name,

@@ -9,20 +9,31 @@ A4 landscape, with the attachment's title and columns, and XLSX with the same
 columns for other systems.
 
 记录保存情况 (state kept) per row is 完整, or 不完整 with the reasons:
-- 中断 (gap): the recorder's previous segment within the same activity ended
-  before this one started (C4.3: record continuously; DESIGN contract 5:
+- 中断 (gap): the recorder's previous video segment within the same activity
+  ended before this one started (C4.3: record continuously; DESIGN contract 5:
   segments of one continuous recording follow each other with no gap);
 - 截断 (truncated): media probing found the file incomplete
   (``MediaInfo.integrity == "incomplete"``), or it cannot be parsed;
 - 缺少分段 (missing segment): the recorder's file numbers between two listed
-  segments name a file never collected, or one collected but not in the list;
+  video segments name a file never collected, or a video segment collected
+  but not in the list;
 or 待检测 while the file has not been probed yet.
+
+Continuity (中断, 缺少分段) is judged per recorder within each activity among
+video segments only. Photos (JPG) and sound recordings (WAV) are rows of the
+list like any recording (C5.4), but they are not segments of the filming:
+they neither break a run of video segments nor bridge a gap between two of
+them. ``continuity`` is the one place this is decided; ``build`` (and so the
+page, the PDF, the XLSX, the JSON and the disc's ``index.html``) and the
+activity page (``activity_states``) all show what it finds.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -30,8 +41,8 @@ from itertools import pairwise
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from jilu.casework.models import Case
-from jilu.casework.queries import RecordListRow, case_recordings, recording_end
+from jilu.casework.models import Activity, Annotation, Case
+from jilu.casework.queries import case_recordings, integrity_of, recording_end
 from jilu.evidence.media_models import MediaInfo
 from jilu.evidence.models import Recording
 
@@ -60,6 +71,13 @@ SEGMENT_NAME = re.compile(r"^(?P<serial>[0-9A-Za-z]+)_[0-9A-Za-z]+_\d{14}_(?P<se
 SEQ_WRAP = 9999  # recorders count 0001 … 9999, then 0001 again
 MAX_MISSING_LISTED = 5
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The XLSX (A2): the column headers' row (under the title and the case), the
+# column widths (in widths of "0"), the fonts, and how its date-times show.
+XLSX_HEADER_ROW = 4
+XLSX_WIDTHS = (6, 12, 22, 12, 22, 11, 28, 20, 20, 30)
+XLSX_FONT_PT = 11
+XLSX_TITLE_PT = 16
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass
@@ -80,6 +98,8 @@ class Row:
     recording_id: int = 0
     standard_name: str = ""
     file_name: str = ""
+    start_at: datetime | None = None  # the times ``started``/``ended`` print
+    end_at: datetime | None = None
 
     def cells(self) -> list[str]:
         """The ten cells in the attachment's column order."""
@@ -151,15 +171,25 @@ def _media_reasons(integrity: str, reason: str) -> tuple[list[str], bool]:
     return [], True
 
 
-def _uncovered(prev: RecordListRow, cur: RecordListRow, around: list[Recording]) -> timedelta:
-    """Time between two listed segments that no recording of the recorder covers
-    (a segment collected but left out of the list is a missing segment, not a gap)."""
-    if prev.end is None:
+def _is_segment(recording: Recording) -> bool:
+    """Whether the recording is a segment of the filming whose continuity C4.3
+    asks for: video only. A photo or a sound recording is listed (C5.4) but
+    neither breaks a run of video segments nor bridges a gap between two."""
+    return recording.kind == Recording.Kind.VIDEO
+
+
+def _uncovered(
+    prev_start: datetime, prev_end: datetime | None, cur_start: datetime, around: list[Recording]
+) -> timedelta:
+    """Time between two listed video segments that no video segment of the
+    recorder covers (a segment collected but left out of the list is a missing
+    segment, not a gap). ``around`` holds the recorder's video segments only."""
+    if prev_end is None:
         return timedelta(0)
-    covered_until = prev.end
+    covered_until = prev_end
     uncovered = timedelta(0)
     for r in around:
-        if r.kind == Recording.Kind.PHOTO or not (prev.start < r.started_at < cur.start):
+        if not (prev_start < r.started_at < cur_start):
             continue
         end = recording_end(r)
         if end is None:
@@ -167,37 +197,48 @@ def _uncovered(prev: RecordListRow, cur: RecordListRow, around: list[Recording])
         if r.started_at - covered_until > GAP_TOLERANCE:
             uncovered += r.started_at - covered_until
         covered_until = max(covered_until, end)
-    if cur.start - covered_until > GAP_TOLERANCE:
-        uncovered += cur.start - covered_until
+    if cur_start - covered_until > GAP_TOLERANCE:
+        uncovered += cur_start - covered_until
     return uncovered
 
 
-def _sequence_reasons(rows: list[RecordListRow]) -> dict[int, list[str]]:
-    """Gap and missing-segment reasons, per annotation id, between consecutive
-    segments of the same recorder within the same activity."""
+def continuity(annotations: list[Annotation], listed: set[int]) -> dict[int, list[str]]:
+    """Gap and missing-segment reasons (C4.3), per annotation id.
+
+    Judged between consecutive video segments of the same recorder within the
+    same activity; photos and sound recordings take no part (``_is_segment``).
+    ``listed`` is the recording ids of the case's list (or, for an activity of
+    no case, of the activity): a recorder's video segment between two listed
+    ones that is not among them is named as missing from the list. Each
+    annotation needs its ``recording`` (and the recording's ``media``) loaded.
+    """
     reasons: dict[int, list[str]] = {}
-    groups: dict[tuple[int, int], list[RecordListRow]] = {}
-    for row in rows:
-        groups.setdefault((row.activity.pk, row.recording.recorder_id), []).append(row)
-    listed_ids = {row.recording.pk for row in rows}
+    groups: dict[tuple[int, int], list[tuple[Annotation, datetime, datetime | None]]] = {}
+    for a in annotations:
+        rec = a.recording
+        if _is_segment(rec):
+            key = (a.activity_id, rec.recorder_id)
+            groups.setdefault(key, []).append((a, rec.started_at, recording_end(rec)))
     for (_activity_id, recorder_id), members in groups.items():
         if len(members) < 2:
             continue
-        members.sort(key=lambda r: (r.start, r.recording.pk))
-        # What this recorder collected between the first and last listed segment.
-        around = list(
+        members.sort(key=lambda m: (m[1], m[0].recording_id))
+        # What this recorder collected between the first and last listed segment:
+        # every kind for its file numbers, video segments for what covers a gap.
+        collected = list(
             Recording.objects.filter(
                 recorder_id=recorder_id,
-                started_at__gte=members[0].start,
-                started_at__lte=members[-1].start,
+                started_at__gte=members[0][1],
+                started_at__lte=members[-1][1],
             )
             .select_related("media")
             .order_by("started_at", "pk")
         )
-        by_seq = {s: r for r in around if (s := _seq(r)) is not None}
-        for prev, cur in pairwise(members):
+        segments = [r for r in collected if _is_segment(r)]
+        by_seq = {s: r for r in collected if (s := _seq(r)) is not None}
+        for (prev, prev_start, prev_end), (cur, cur_start, _cur_end) in pairwise(members):
             out: list[str] = []
-            uncovered = _uncovered(prev, cur, around)
+            uncovered = _uncovered(prev_start, prev_end, cur_start, segments)
             if uncovered > GAP_TOLERANCE:
                 out.append(f"中断：与上一分段间隔{_duration(uncovered)}")
             ps, cs = _seq(prev.recording), _seq(cur.recording)
@@ -207,9 +248,7 @@ def _sequence_reasons(rows: list[RecordListRow]) -> dict[int, list[str]]:
                 unlisted = [
                     by_seq[n]
                     for n in between
-                    if n in by_seq
-                    and by_seq[n].pk not in listed_ids
-                    and by_seq[n].kind != Recording.Kind.PHOTO
+                    if n in by_seq and by_seq[n].pk not in listed and _is_segment(by_seq[n])
                 ]
                 if never:
                     shown = "、".join(f"{n:04d}" for n in never[:MAX_MISSING_LISTED])
@@ -217,25 +256,63 @@ def _sequence_reasons(rows: list[RecordListRow]) -> dict[int, list[str]]:
                     out.append(f"缺少分段：{shown}{more}未采集")
                 out.extend(f"缺少分段：{r}未登记入清单" for r in unlisted[:MAX_MISSING_LISTED])
             if out:
-                reasons.setdefault(cur.annotation.pk, []).extend(out)
+                reasons.setdefault(cur.pk, []).extend(out)
     return reasons
+
+
+@dataclass(frozen=True)
+class State:
+    """记录保存情况 of one row: the text printed, whether it is 完整, and why not."""
+
+    text: str
+    complete: bool
+    reasons: list[str]
+
+
+def _state(
+    integrity: str, integrity_reason: str, end: datetime | None, sequence: list[str]
+) -> State:
+    """记录保存情况 from the media probe (截断, 待检测) and ``continuity`` (中断, 缺少分段)."""
+    reasons, pending = _media_reasons(integrity, integrity_reason)
+    reasons = reasons + sequence
+    if reasons:
+        return State(f"{INCOMPLETE}（{'；'.join(reasons)}）", False, reasons)
+    if pending or end is None:
+        return State(PENDING, False, [])
+    return State(COMPLETE, True, [])
+
+
+@translation.override("zh-hans")  # the text of the printed list (A2), on every page
+def activity_states(activity: Activity) -> dict[int, State]:
+    """记录保存情况 of each recording annotated to ``activity``, per annotation id,
+    exactly as the case's record list states it (the same ``continuity``)."""
+    annotations = list(
+        Annotation.objects.filter(activity=activity).select_related("recording", "recording__media")
+    )
+    if activity.case_id:
+        listed = set(
+            Annotation.objects.filter(case_id=activity.case_id).values_list(
+                "recording_id", flat=True
+            )
+        )
+    else:
+        listed = {a.recording_id for a in annotations}
+    sequence = continuity(annotations, listed)
+    out = {}
+    for a in annotations:
+        integrity, reason = integrity_of(a.recording)
+        out[a.pk] = _state(integrity, reason, recording_end(a.recording), sequence.get(a.pk, []))
+    return out
 
 
 @translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def build(case: Case) -> RecordList:
     """The list from ``queries.case_recordings`` (list order), with each row's state."""
     source = case_recordings(case)
-    sequence = _sequence_reasons(source)
+    sequence = continuity([r.annotation for r in source], {r.recording.pk for r in source})
     rows: list[Row] = []
     for r in source:
-        reasons, pending = _media_reasons(r.integrity, r.integrity_reason)
-        reasons += sequence.get(r.annotation.pk, [])
-        if reasons:
-            state, complete = f"{INCOMPLETE}（{'；'.join(reasons)}）", False
-        elif pending or r.end is None:
-            state, complete = PENDING, False
-        else:
-            state, complete = COMPLETE, True
+        state = _state(r.integrity, r.integrity_reason, r.end, sequence.get(r.annotation.pk, []))
         rows.append(
             Row(
                 no=r.list_no,
@@ -247,13 +324,15 @@ def build(case: Case) -> RecordList:
                 place=r.place,
                 started=_fmt(r.start),
                 ended=_fmt(r.end) if r.end else PENDING,
-                state=state,
-                complete=complete,
-                reasons=reasons,
+                state=state.text,
+                complete=state.complete,
+                reasons=state.reasons,
                 annotation_id=r.annotation.pk,
                 recording_id=r.recording.pk,
                 standard_name=r.standard_name,
                 file_name=r.file_name,
+                start_at=r.start,
+                end_at=r.end,
             )
         )
     return RecordList(case=case, rows=rows, generated_at=timezone.now())
@@ -280,43 +359,114 @@ def render_pdf(record_list: RecordList) -> bytes:
 
 @translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
 def render_xlsx(record_list: RecordList) -> bytes:
-    """One sheet named after the attachment: the columns in row 1, one row per
-    recording; the title and case number in the printed page header."""
+    """One sheet named after the attachment, printed like the PDF (A2 rule 5).
+
+    Rows 1–3 are the title and the case (number, 案由, party, unit, handler),
+    row ``XLSX_HEADER_ROW`` the columns (repeated on every printed page), then
+    one row per recording. Start and end are date-time cells in Beijing time
+    (naive, as spreadsheets have no time zones), not text. Every row has an
+    explicit height for its wrapped text: LibreOffice and Gnumeric do not grow
+    a row to fit wrapped text written by another program, and would print one
+    line of each cell.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
+    case = record_list.case
     wb = Workbook()
     ws = wb.active
     ws.title = TITLE
-    ws.append(list(COLUMNS))
-    for row in record_list.rows:
-        cells = row.cells()
-        ws.append([row.no, *cells[1:]])
+    last = get_column_letter(len(COLUMNS))
+    total_width = sum(XLSX_WIDTHS)
+    line_one = [f"案件编号：{case.number}"]
+    if case.title:
+        line_one.append(f"案由：{case.title}")
+    line_two = []
+    if case.party_id:
+        line_two.append(f"当事人：{case.party.name}")
+    line_two.append(f"承办单位：{case.unit.name}")
+    if case.handler_id:
+        line_two.append(f"承办人：{case.handler.name}")
+    heading = [
+        (TITLE, Font(bold=True, size=XLSX_TITLE_PT), "center", XLSX_TITLE_PT),
+        ("　".join(line_one), Font(size=XLSX_FONT_PT), "left", XLSX_FONT_PT),
+        ("　".join(line_two), Font(size=XLSX_FONT_PT), "left", XLSX_FONT_PT),
+    ]
+    for n, (text, font, horizontal, size) in enumerate(heading, 1):
+        cell = ws.cell(row=n, column=1, value=text)
+        cell.font = font
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+        ws.merge_cells(f"A{n}:{last}{n}")
+        ws.row_dimensions[n].height = _row_height([(text, total_width)], size)
+
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    widths = (6, 12, 22, 12, 22, 10, 28, 20, 20, 30)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for r in ws.iter_rows():
-        for cell in r:
+    header = XLSX_HEADER_ROW
+    for i, title in enumerate(COLUMNS, 1):
+        cell = ws.cell(row=header, column=i, value=title)
+        cell.font = Font(bold=True, size=XLSX_FONT_PT)
+        cell.border = border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[header].height = _row_height(
+        list(zip(COLUMNS, XLSX_WIDTHS, strict=True)), XLSX_FONT_PT, bold=True
+    )
+    for n, row in enumerate(record_list.rows, header + 1):
+        cells = row.cells()
+        values: list[object] = [row.no, *cells[1:]]
+        texts = list(cells)
+        # 开始记录时间 / 结束记录时间 as date-times; 待检测 stays text.
+        for i, at in ((7, row.start_at), (8, row.end_at)):
+            if at is not None:
+                values[i] = timezone.localtime(at).replace(tzinfo=None)
+                texts[i] = ""  # a date-time fits its column and never wraps
+        for i, value in enumerate(values, 1):
+            cell = ws.cell(row=n, column=i, value=value)
+            cell.font = Font(size=XLSX_FONT_PT)
             cell.border = border
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+            if isinstance(value, datetime):
+                cell.number_format = XLSX_TIME_FORMAT
+                cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[n].height = _row_height(
+            list(zip(texts, XLSX_WIDTHS, strict=True)), XLSX_FONT_PT
+        )
+    for i, width in enumerate(XLSX_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = f"A{header + 1}"
+    ws.print_title_rows = f"{header}:{header}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddHeader.center.text = f"{TITLE}（{record_list.case.number}）"
+    ws.oddHeader.center.text = f"{TITLE}（{case.number}）"
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _text_width(text: str, *, bold: bool = False) -> float:
+    """Width of ``text`` in column-width units (the width of a "0" of the body font):
+    a CJK (full-width) character takes about two, any other about one. Rounded up
+    on purpose: a row a little too tall prints; one too short loses a line."""
+    units = sum(2.2 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+    return units * (1.1 if bold else 1.0)
+
+
+def _row_height(cells: list[tuple[str, float]], font_pt: float, *, bold: bool = False) -> float:
+    """Points for a row whose cells (text, column width) wrap: the tallest cell's
+    line count times the line height of a CJK font (about 1.45 em), plus padding."""
+    lines = 1
+    for text, width in cells:
+        usable = max(width - 1.0, 1.0)  # the cell's inner margins
+        count = sum(
+            max(1, math.ceil(_text_width(part, bold=bold) / usable))
+            for part in str(text).split("\n")
+        )
+        lines = max(lines, count)
+    return round(lines * font_pt * 1.5 + 4, 1)
 
 
 def to_json(record_list: RecordList) -> dict:

@@ -16,10 +16,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from jilu.casework import actions, queries
+from jilu.casework import actions, queries, recordlist
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.forms import ActivityForm, may_write_activities
-from jilu.casework.models import Activity, ActivityKind, Annotation
+from jilu.casework.models import Activity, ActivityKind, Annotation, Category
 from jilu.casework.views_common import _page, _party_from
 from jilu.org.widgets import apply_errors
 
@@ -196,6 +196,17 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("recording", "recording__officer", "recording__media")
         .order_by("list_no", "recording__started_at")
     )
+    # 记录保存情况 of each linked recording as the case's record list states it
+    # (C4.3 continuity per recorder among video segments, A2), from the same function.
+    states = recordlist.activity_states(activity)
+    linked_rows = [(a, states.get(a.pk)) for a in annotations]
+    # The case's record list states the case's 执法类别 for this activity's rows
+    # (queries.list_category, A2): say so where the activity's own differs.
+    list_category = ""
+    if activity.case_id:
+        code = queries.list_category(activity.case, activity)
+        if code != activity.category:
+            list_category = Category(code).label
     coverage = activity_coverage(activity)
     visible_ids = set(
         queries.visible_recordings(request.user)
@@ -216,6 +227,8 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "officers": activity.officers.all(),
             "annotations": annotations,
+            "linked_rows": linked_rows,
+            "list_category": list_category,
             "coverage": coverage,
             "unlinked": unlinked,
             "can_change": can_change and not locked,

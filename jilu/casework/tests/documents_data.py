@@ -38,12 +38,15 @@ def recording(
         actor=SYSTEM, stream=io.BytesIO(f"{recorder.serial}-{seq}-{start.isoformat()}".encode())
     )
     local = timezone.localtime(start)
+    ext = {"audio": "WAV", "photo": "JPG"}.get(kind, "MP4")  # the reference layout's extensions
     rec = Recording.objects.create(
         stored_object=stored,
         recorder=recorder,
         officer=officer,
         kind=kind,
-        original_name=f"DCIM/{recorder.serial}_{officer.user_no}_{local:%Y%m%d%H%M%S}_{seq:04d}.MP4",
+        original_name=(
+            f"DCIM/{recorder.serial}_{officer.user_no}_{local:%Y%m%d%H%M%S}_{seq:04d}.{ext}"
+        ),
         started_at=start,
         ended_at=start + timedelta(minutes=minutes),
         size=stored.size,

@@ -150,5 +150,7 @@ def test_activity_page_shows_integrity_of_linked_and_overlapping(
         actions.annotate(actor=people["officer"], recording=extra, activity=act, step="site_check")
     with CaptureQueriesContext(connection) as many:
         html = client.get(url).content.decode()
-    assert html.count(REASON) == 5
+    assert html.count(f'<span class="integrity-reason">{REASON}</span>') == 5
+    # ... and the record list's 记录保存情况 beside it (A2), which names the same reason.
+    assert html.count(f"不完整（截断：{REASON}") == 5
     assert not _probe_queries(few) and not _probe_queries(many)

@@ -16,6 +16,7 @@ from io import BytesIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from jilu.audit.models import AuditEntry
@@ -151,6 +152,47 @@ def test_photos_between_segments_are_not_missing_segments(people, tree, recorder
     assert [r.state for r in recordlist.build(case).rows] == ["完整", "完整"]
 
 
+def test_category_is_the_cases_unless_the_activity_is_coercion(
+    client, people, tree, recorders, party
+):
+    """A2 column 2 (执法类别): the list of a case file states the case's category
+    (the attachment's example: 现场勘验 of a 行政处罚 case reads 行政处罚), so an
+    activity registered as 行政检查 does not print 行政检查; a 行政强制 activity of the
+    case keeps 行政强制 (the example's 催告书送达 row). C5.4, C5.5."""
+    case = actions.create_case(
+        actor=SYSTEM, number="思城执罚〔2026〕17号", category="penalty", unit=tree["brigade"]
+    )
+    patrol = activity(people, tree, party, kind="S1", start=T0, case=case, category="inspection")
+    seizure = activity(
+        people,
+        tree,
+        party,
+        kind="S5",
+        start=T0 + timedelta(days=1),
+        case=case,
+        category="coercion",
+    )
+    a, o = recorders["officer"], people["officer"]
+    found = recording(a, o, start=T0, minutes=10, seq=1)
+    sealed = recording(a, o, start=T0 + timedelta(days=1), minutes=10, seq=2)
+    actions.annotate(actor=o, recording=found, activity=patrol, step="site_check")
+    actions.annotate(actor=o, recording=sealed, activity=seizure, step="preservation")
+
+    built = recordlist.build(case)
+    assert [r.category for r in built.rows] == ["行政处罚", "行政强制"]
+    assert [r["cells"][1] for r in recordlist.to_json(built)["rows"]] == ["行政处罚", "行政强制"]
+    table = list(load_workbook(BytesIO(recordlist.render_xlsx(built))).active.values)
+    assert [row[1] for row in table if row[0] in (1, 2)] == ["行政处罚", "行政强制"]
+
+    # The activity page keeps the activity's own category and says what the list states.
+    client.force_login(people["officer"])
+    page = client.get(reverse("casework:activity_detail", args=[patrol.pk])).content.decode()
+    assert "行政检查" in page
+    assert re.search(r'id="list-category">[^<]*“行政处罚”', page), page
+    page = client.get(reverse("casework:activity_detail", args=[seizure.pk])).content.decode()
+    assert 'id="list-category"' not in page
+
+
 # --- PDF (A4 landscape, title, columns, CJK fonts embedded, page numbers) -----
 
 
@@ -231,17 +273,109 @@ def test_pdf_embeds_font_subsets_not_whole_fonts(data):
 
 
 def test_xlsx_has_exactly_the_attachment_columns(data):
+    """A2: the title and the case above the attachment's columns, one row per recording."""
     built = recordlist.build(data["case"])
     wb = load_workbook(BytesIO(recordlist.render_xlsx(built)))
     ws = wb["行政执法音像记录事项清单"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == EXPECTED_COLUMNS
-    assert len(rows) == 1 + len(built.rows)
-    for got, row in zip(rows[1:], built.rows, strict=True):
+    header = recordlist.XLSX_HEADER_ROW
+    assert header == 4
+    assert rows[header - 1] == EXPECTED_COLUMNS
+    assert len(rows) == header + len(built.rows)
+    for got, row in zip(rows[header:], built.rows, strict=True):
         assert got[0] == row.no
-        assert list(got[1:]) == row.cells()[1:]
+        assert [c.strftime("%Y-%m-%d %H:%M:%S") for c in got[7:9]] == row.cells()[7:9]
+        assert list(got[1:7]) + [got[9]] == row.cells()[1:7] + [row.cells()[9]]
+    # The case number is in the sheet itself, not only in the printed page header.
+    assert ws["A1"].value == "行政执法音像记录事项清单"
+    assert ws["A2"].value == f"案件编号：{CASE_NUMBER}　案由：厦门某某餐饮有限公司占道经营案"
+    assert "承办单位：思明区城市管理行政执法大队" in ws["A3"].value
+    assert "当事人：厦门某某餐饮有限公司" in ws["A3"].value
+    assert {"A1:J1", "A2:J2", "A3:J3"} <= {str(r) for r in ws.merged_cells.ranges}
     assert CASE_NUMBER in ws.oddHeader.center.text
+    assert ws.print_title_rows == "$4:$4"  # the columns repeat on every printed page
+    assert ws.freeze_panes == "A5"
     assert ws.page_setup.orientation == "landscape"
+
+
+def test_xlsx_times_are_date_times_in_beijing_time(data):
+    """A2 开始/结束记录时间: real date-time cells (sortable, computable) showing
+    Beijing wall-clock time, naive as spreadsheets have no time zones; 待检测 stays text."""
+    from datetime import datetime
+
+    case = data["case"]
+    rec = recording(
+        data["recordings"][0].recorder,
+        data["recordings"][0].officer,
+        start=T0 + timedelta(minutes=40),
+        minutes=1,
+        seq=9,
+        integrity=None,
+    )
+    rec.ended_at = None  # not probed, end not known yet
+    rec.save(update_fields=["ended_at"])
+    actions.annotate(
+        actor=rec.officer, recording=rec, activity=data["activities"][0], step="site_survey"
+    )
+    ws = load_workbook(BytesIO(recordlist.render_xlsx(recordlist.build(case)))).active
+    header = recordlist.XLSX_HEADER_ROW
+    first = ws.cell(row=header + 1, column=8)
+    assert isinstance(first.value, datetime) and first.value.tzinfo is None
+    assert first.value == datetime(2026, 11, 26, 9, 0, 0)  # 01:00 UTC
+    assert first.number_format == "yyyy-mm-dd hh:mm:ss"
+    end = ws.cell(row=header + 1, column=9)
+    assert end.value == datetime(2026, 11, 26, 9, 10, 0)
+    assert end.number_format == "yyyy-mm-dd hh:mm:ss"
+    unprobed = header + Annotation.objects.get(recording=rec).list_no
+    assert ws.cell(row=unprobed, column=8).value == datetime(2026, 11, 26, 9, 40, 0)
+    assert ws.cell(row=unprobed, column=9).value == "待检测"
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a column ``width`` wide (a "0" is one unit,
+    a Chinese character two), at the least."""
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-units // int(width)))
+
+
+def test_xlsx_rows_have_heights_for_their_wrapped_text(people, tree, recorders, party):
+    """A2 rule 5: the list is printed. LibreOffice and Gnumeric print a row with no
+    height as one line of each wrapped cell, so every row says how tall it is, and
+    a row whose 记录保存情况 wraps to three lines is at least three lines tall."""
+    case = actions.create_case(
+        actor=SYSTEM, number="思城执罚〔2026〕18号", category="penalty", unit=tree["brigade"]
+    )
+    act = activity(people, tree, party, kind="S1", start=T0, case=case)
+    a, o = recorders["officer"], people["officer"]
+    ok = recording(a, o, start=T0, minutes=10, seq=1)
+    broken = recording(
+        a,
+        o,
+        start=T0 + timedelta(minutes=15),
+        minutes=10,
+        seq=3,
+        integrity="incomplete",
+        reason="缺少moov索引，文件被截断",
+    )
+    actions.annotate_run(actor=o, recordings=[ok, broken], activity=act, step="site_check")
+    built = recordlist.build(case)
+    ws = load_workbook(BytesIO(recordlist.render_xlsx(built))).active
+    widths = [ws.column_dimensions[chr(ord("A") + i)].width for i in range(10)]
+    assert widths == list(recordlist.XLSX_WIDTHS)
+    line_pt = 11 * 1.2  # the least a line of 11 pt text takes
+    for n in range(1, ws.max_row + 1):
+        height = ws.row_dimensions[n].height
+        assert height, f"row {n} has no height"
+        if n <= recordlist.XLSX_HEADER_ROW:
+            continue
+        for i, cell in enumerate(ws[n]):
+            if isinstance(cell.value, str):
+                assert height >= _lines_needed(cell.value, widths[i]) * line_pt, (n, cell.value)
+    long_state = ws.cell(row=recordlist.XLSX_HEADER_ROW + 2, column=10).value
+    assert long_state == built.rows[1].state and long_state.startswith("不完整（截断")
+    assert _lines_needed(long_state, widths[9]) >= 3
+    one_line = ws.row_dimensions[recordlist.XLSX_HEADER_ROW + 1].height
+    assert ws.row_dimensions[recordlist.XLSX_HEADER_ROW + 2].height >= 3 * line_pt > one_line
 
 
 def test_json_has_the_same_cells(data):
@@ -455,7 +589,7 @@ def test_api_gives_the_record_list_as_json_pdf_and_xlsx(client, data):
     assert pdf["Content-Type"] == "application/pdf"
     xlsx = client.get(base + ".xlsx", **auth)
     rows = list(load_workbook(BytesIO(xlsx.content)).active.iter_rows(values_only=True))
-    assert rows[0] == EXPECTED_COLUMNS
+    assert rows[recordlist.XLSX_HEADER_ROW - 1] == EXPECTED_COLUMNS
     outsider = client.post(
         "/api/v1/auth/token",
         {"username": "squad_admin", "password": PASSWORD},

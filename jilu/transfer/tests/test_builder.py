@@ -118,8 +118,8 @@ def test_package_is_a_valid_bag_with_every_recording_byte_identical(small_case, 
     pdf = root / "data" / f"00_{recordlist.TITLE}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
     ws = load_workbook(root / "data" / f"00_{recordlist.TITLE}.xlsx").active
-    assert [c.value for c in ws[1]] == list(recordlist.COLUMNS)
-    assert ws.max_row == 4
+    assert [c.value for c in ws[recordlist.XLSX_HEADER_ROW]] == list(recordlist.COLUMNS)
+    assert ws.max_row == recordlist.XLSX_HEADER_ROW + 3
 
     # label text: case number, party, unit, number of files, size, manifest hash
     labels = (root / "labels.txt").read_text(encoding="utf-8")
