@@ -281,8 +281,10 @@ def build_unit_day(user: Any, unit: Unit, day: date, *, now: datetime | None = N
     scale = _Scale(start, end)
 
     own_spans: dict[int, list[tuple[datetime, datetime]]] = {}
-    for officer_id, _rec, r_start, r_end in spans:
-        if r_end is not None:
+    for officer_id, rec, r_start, r_end in spans:
+        # Only video is recorded time (C4.3), as on the activity page and the
+        # record list: a photo or a sound recording fills no gap.
+        if r_end is not None and rec.kind == Recording.Kind.VIDEO:
             own_spans.setdefault(officer_id, []).append((r_start, r_end))
     notes: dict[int, list[UnrecordedNote]] = {}
     for note in (

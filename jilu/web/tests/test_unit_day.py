@@ -207,3 +207,16 @@ def test_one_menu_entry_is_marked_for_a_page(people):
         if i["active"]
     ]
     assert marked == ["evidence:alarm_list"]
+
+
+def test_a_sound_recording_fills_no_gap_on_the_unit_day(
+    people, tree, make_activity, make_recording
+):
+    """C4.3: as on the activity page and the record list, only video is recorded
+    time; a sound recording inside the gap leaves it unrecorded."""
+    make_activity(start=T0, minutes=60)
+    make_recording("officer", start=T0, minutes=30)
+    sound = make_recording("officer", start=T0 + timedelta(minutes=30), minutes=30)
+    type(sound).objects.filter(pk=sound.pk).update(kind="audio")
+    html = client_for(people["squad_leader"]).get(URL, {"day": DAY}).content.decode()
+    assert "未录制 30分" in lane(html, people["officer"])
