@@ -339,9 +339,10 @@ def build(case: Case) -> RecordList:
 
 
 @translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)
-def render_pdf(record_list: RecordList) -> bytes:
+def render_pdf(record_list: RecordList, *, pdf_variant: str | None = None) -> bytes:
     """A4 landscape, the attachment's title and columns, CJK fonts embedded
-    (subset with libharfbuzz-subset0), page numbers from @page counters."""
+    (subset with libharfbuzz-subset0), page numbers from @page counters;
+    ``pdf_variant`` (e.g. ``"pdf/a-3b"``) for the copy archived on the disc."""
     from weasyprint import HTML
 
     html = render_to_string(
@@ -354,7 +355,7 @@ def render_pdf(record_list: RecordList) -> bytes:
             "generated_at": timezone.localtime(record_list.generated_at),
         },
     )
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(pdf_variant=pdf_variant)
 
 
 @translation.override("zh-hans")  # printed documents stay Chinese (A1, A2, C5.3, C5.5)

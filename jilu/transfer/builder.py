@@ -119,22 +119,8 @@ def disc_file_names(file_names: Sequence[str]) -> dict[str, str]:
 
 
 def record_list_pdf(record_list: recordlist.RecordList) -> bytes:
-    """The record list printed as in :func:`jilu.casework.recordlist.render_pdf`
-    (same template, A4 landscape, CJK fonts embedded), as PDF/A-3b."""
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
-
-    html = render_to_string(
-        "casework/recordlist_print.html",
-        {
-            "title": recordlist.TITLE,
-            "columns": recordlist.COLUMNS,
-            "case": record_list.case,
-            "rows": record_list.rows,
-            "generated_at": timezone.localtime(record_list.generated_at),
-        },
-    )
-    return HTML(string=html).write_pdf(pdf_variant=PDF_VARIANT)
+    """The record list as the case page prints it, archived as PDF/A-3b."""
+    return recordlist.render_pdf(record_list, pdf_variant=PDF_VARIANT)
 
 
 class NoRecordings(PackageError):
