@@ -16,6 +16,7 @@ from jilu.evidence.api import router as evidence_router
 from jilu.ingest.api import router as ingest_router
 from jilu.org.api import router as org_router
 from jilu.org.api_auth import BearerAuth
+from jilu.oversight.api import router as oversight_router
 from jilu.retention.api import router as retention_router
 from jilu.transfer.api import router as transfer_router
 
@@ -33,6 +34,7 @@ api.add_router("/", evidence_router)
 api.add_router("/", casework_router)
 api.add_router("/", transfer_router)
 api.add_router("/", retention_router)
+api.add_router("/", oversight_router)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "jilu.access",
     "jilu.dutylog",
     "jilu.retention",
+    "jilu.oversight",
     "jilu.web",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("access/", include("jilu.access.urls")),
     path("dutylog/", include("jilu.dutylog.urls")),
     path("retention/", include("jilu.retention.urls")),
+    path("oversight/", include("jilu.oversight.urls")),
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]
