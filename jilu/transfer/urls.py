@@ -14,7 +14,6 @@ urlpatterns = [
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
     path("reviews/<int:pk>/verify/", views.review_verify, name="review_verify"),
     path("reviews/<int:pk>/upload/", views.review_upload, name="review_upload"),
-    path("reviews/<int:pk>/mounted/", views.review_mounted, name="review_mounted"),
     path("reviews/<int:pk>/marks/", views.review_mark, name="review_mark"),
     path("reviews/<int:pk>/decide/", views.review_decide, name="review_decide"),
 ]

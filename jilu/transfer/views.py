@@ -30,7 +30,6 @@ from jilu.transfer.builder import disc_file_names
 from jilu.transfer.forms import (
     BuildForm,
     DecideForm,
-    MountedDiscForm,
     TransferForm,
     UploadIsoForm,
     row_marks,
@@ -233,9 +232,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_review(
-    request: HttpRequest, review: Review, upload_form=None, mount_form=None, status: int = 200
-):
+def _render_review(request: HttpRequest, review: Review, upload_form=None, status: int = 200):
     verifications = list(review.verifications.order_by("-checked_at"))
     latest = verifications[0] if verifications else None
     check_files: dict[int, dict] = {}
@@ -273,7 +270,6 @@ def _render_review(
             "verifications": verifications,
             "latest_check": latest,
             "upload_form": upload_form or UploadIsoForm(),
-            "mount_form": mount_form or MountedDiscForm(),
             "decide_form": DecideForm(),
             "pending": review.decision == Review.Decision.PENDING,
         },
@@ -352,30 +348,6 @@ def _review_upload(request: HttpRequest, pk: int) -> HttpResponse:
     finally:
         upload.close()
     report.source_name = upload.name
-    actions.record_verification(actor=request.user, package=package, report=report, review=review)
-    _say(request, report)
-    return redirect("transfer:review_detail", pk=review.pk)
-
-
-@login_required
-@require_POST
-def review_mounted(request: HttpRequest, pk: int) -> HttpResponse:
-    """Check a disc mounted on the server (or an extracted ISO) by its directory."""
-    review = _get_review(request, pk)
-    form = MountedDiscForm(request.POST)
-    if not form.is_valid():
-        return _render_review(request, review, mount_form=form, status=400)
-    package = review.transfer.package
-    expected = set(package.discs.values_list("manifest_sha256", flat=True)) - {""}
-    try:
-        report = verify.check_directory(
-            form.cleaned_data["path"],
-            expected_manifest_sha256=expected,
-            expected=verify.expected_for(package),
-        )
-    except verify.PackageUnreadable as exc:
-        form.add_error("path", str(exc))
-        return _render_review(request, review, mount_form=form, status=400)
     actions.record_verification(actor=request.user, package=package, report=report, review=review)
     _say(request, report)
     return redirect("transfer:review_detail", pk=review.pk)

@@ -9,6 +9,7 @@ file.
 
 from __future__ import annotations
 
+import io
 import shutil
 
 import pytest
@@ -78,8 +79,9 @@ def test_package_page_builds_with_progress_and_transfers(
     assert progress["state"] == "ready" and progress["percent"] == 100 and progress["finished"]
     body = handler.get(reverse("transfer:case_packages", args=[case.pk])).content.decode()
     assert package.manifest_sha256 in body
-    # each hash named by its file; the disc's is the one printed on its label
-    assert "光盘包哈希（package-manifest.txt 的 SHA-256）" in body and "清单 SHA-256" not in body
+    # each hash said in the users' words, the file it is of still named for tools
+    assert "整套光盘指纹" in body and "package-manifest.txt 的 SHA-256" in body
+    assert "清单 SHA-256" not in body
     disc = package.discs.get()
     assert f'<code class="disc-hash">{disc.manifest_sha256}</code>' in body
     assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in body
@@ -159,8 +161,8 @@ def test_review_page_names_each_hash_and_shows_the_label_hash(transferred, clien
     body = client.get(reverse("transfer:review_detail", args=[review.pk])).content.decode()
     disc = package.discs.get()
     assert f'<code class="disc-hash" data-disc="1">{disc.manifest_sha256}</code>' in body
-    assert "各盘 manifest-sha256.txt 的 SHA-256" in body
-    assert "移送时登记的光盘包哈希（package-manifest.txt 的 SHA-256）" in body
+    assert "各盘的光盘指纹（SHA-256）" in body and "印在该盘的光盘标签" in body
+    assert "移送时登记的整套光盘指纹（SHA-256）" in body
     assert "移送时登记的清单 SHA-256" not in body
     assert f"{disc.manifest_sha256}  disc-01/manifest-sha256.txt" in body
     assert 'class="good" id="package-manifest-ok"' in body
@@ -302,26 +304,32 @@ def test_api_build_transfer_and_queue(data, client, people, django_capture_on_co
     assert client.get("/api/v1/reviews", **bearer(people["case_handler"])).status_code == 403
 
 
-def test_mounted_disc_is_checked_within_the_mount_roots(
-    transferred, client, people, settings, tmp_path
-):
-    """A disc mounted on the server (here: its tree copied under the mount root)."""
+def test_a_mounted_disc_is_checked_from_the_command_line(transferred, client, people, tmp_path):
+    """A disc in a drive is checked where the drive is, by command, and recorded as
+    the reviewer's check; the browser offers an upload of the image instead and
+    never asks a person for a directory on the server (C5.5)."""
+    from django.core.management import CommandError, call_command
+
     package, review = transferred
-    settings.TRANSFER_MOUNT_ROOTS = [str(tmp_path / "media")]
     mounted = tmp_path / "media" / "cdrom"
     shutil.copytree(package.discs.get().bag_dir, mounted)
-    login(client, people["legal_reviewer"])
-    url = reverse("transfer:review_mounted", args=[review.pk])
-    r = client.post(url, {"path": str(tmp_path)})
-    assert r.status_code == 400 and "只能核验以下目录中的光盘" in r.content.decode()
-    r = client.post(url, {"path": str(tmp_path / "media" / ".." / "secret")})
-    assert r.status_code == 400
+    case = review.transfer.case.number
+    with pytest.raises(CommandError, match="no active legal reviewer"):
+        call_command("check_disc", case, str(mounted), "--reviewer", "officer")
+    with pytest.raises(CommandError, match="no such directory"):
+        call_command("check_disc", case, str(tmp_path / "nothing"), "--reviewer", "legal_reviewer")
     assert not Verification.objects.exists()
     (mounted / "data" / "备注.txt").write_text("多出来的文件", "utf-8")
-    body = client.post(url, {"path": str(mounted)}, follow=True).content.decode()
-    assert "核验未通过" in body and "data/备注.txt" in body
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="does not match"):
+        call_command("check_disc", case, str(mounted), "--reviewer", "legal_reviewer", stdout=out)
+    assert "extra: data/备注.txt" in out.getvalue()
     v = Verification.objects.get(review=review)
     assert v.source == "directory" and v.extra == ["data/备注.txt"]
+    login(client, people["legal_reviewer"])
+    page = client.get(reverse("transfer:review_detail", args=[review.pk])).content.decode()
+    assert "jilu check-disc" in page and 'id="mounted-form"' not in page
+    assert "光盘挂载目录" not in page.replace("jilu check-disc", "") or "命令" in page
 
 
 def test_rows_not_on_the_checked_disc_are_not_shown_as_consistent(transferred, client, people):
