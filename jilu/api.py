@@ -22,9 +22,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
+from jilu.dutylog.api import router as dutylog_router
 from jilu.evidence.api import router as evidence_router
+from jilu.evidence.api_fixity import router as fixity_router
 from jilu.evidence.store.errors import StoreError
 from jilu.ingest.api import router as ingest_router
+from jilu.ingest.api_quarantine import router as quarantine_router
 from jilu.org import api_doc
 from jilu.org.api import router as org_router
 from jilu.org.api_auth import BearerAuth
@@ -50,7 +53,10 @@ api = JiluAPI(
 api.add_router("/", org_router)
 api.add_router("/", devices_router)
 api.add_router("/", ingest_router)
+api.add_router("/", quarantine_router)
 api.add_router("/", evidence_router)
+api.add_router("/", fixity_router)
+api.add_router("/", dutylog_router)
 api.add_router("/", casework_router)
 api.add_router("/", transfer_router)
 

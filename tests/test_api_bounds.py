@@ -101,6 +101,8 @@ def test_linking_a_huge_recording_id_is_refused(client, people, admin):
         ("/api/v1/cases/{}/record-list", "case_id"),
         ("/api/v1/cases/{}/packages", "case_id"),
         ("/api/v1/packages/{}", "package_id"),
+        ("/api/v1/duty-log/{}", "note_id"),
+        ("/api/v1/quarantine/{}", "item_id"),
     ],
 )
 def test_ids_in_paths_are_bounded(client, admin, path, param):
