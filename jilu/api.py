@@ -17,7 +17,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from jilu.casework.api import router as casework_router
@@ -67,6 +67,16 @@ def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
     return api.create_response(
         request, {"detail": invalid_request_text(exc.errors), "errors": exc.errors}, status=422
     )
+
+
+@api.exception_handler(HttpError)
+def refused(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """A handler's refusal, ``{"detail": ...}``; django-ninja's own words for a body
+    that is not JSON are put in the interface's language."""
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        detail = _("请求体无法解析：应为 UTF-8 编码的 JSON")
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -6,7 +6,7 @@ An operation declares what its own handler answers (its successes and the 400,
 
 - 401 when it needs a token (none, unknown, expired or revoked);
 - 422 when it reads parameters or a body (the request does not match the document);
-- 413 when it reads a body (larger than the server accepts);
+- 400 and 413 when it reads a body (not JSON; larger than the server accepts);
 - 503 (the database or the evidence store is unavailable; retry after ``Retry-After``).
 """
 
@@ -20,6 +20,7 @@ REF = "#/components/schemas/{model}"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 DESCRIPTIONS = {
+    400: "请求体无法解析 (the body is not valid JSON), or the handler's own refusal",
     401: "缺少或无效的令牌 (missing, unknown, expired or revoked bearer token)",
     413: "请求体过大 (request body too large)",
     422: "请求与文档不符：缺项、类型或取值范围不对，errors 逐项列出 (invalid request)",
@@ -68,6 +69,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if operation.get("parameters") or operation.get("requestBody"):
                 _add(responses, 422, "InvalidRequest")
             if operation.get("requestBody"):
+                _add(responses, 400, "Error")
                 _add(responses, 413, "Error")
             _add(responses, 503, "Error")
             operation["responses"] = dict(sorted(responses.items()))

@@ -130,9 +130,10 @@ class Paginated(LimitOffsetPagination):
 
 
 def _where(loc: Iterable[Any]) -> str:
-    parts = list(loc)
-    # ("body", "body", "kind") and ("query", "limit"): the source, then the field.
-    while parts and parts[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+    """``("query", "limit")`` → ``limit``; ``("body", "body", "kind")`` → ``kind``;
+    ``("file", "file")`` → ``file``: the source, then the field."""
+    parts = list(loc)[1:]
+    if len(parts) > 1 and parts[0] == "body":
         parts.pop(0)
     return ".".join(str(p) for p in parts)
 
