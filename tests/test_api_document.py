@@ -172,3 +172,29 @@ def test_a_body_that_is_not_json_is_a_documented_400(client, people):
     )
     assert response.status_code == 400
     assert response.json() == {"detail": "请求体无法解析：应为 UTF-8 编码的 JSON"}
+
+
+def test_an_unavailable_database_is_a_documented_503_with_retry_after(client, people, monkeypatch):
+    from django.db import OperationalError
+
+    from jilu.org import api as org_api
+
+    headers = api_auth(client, "officer")
+
+    def locked(request):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(org_api, "require_person", locked)
+    response = client.get("/api/v1/me", **headers)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response.json() == {"detail": "数据库或证据存储暂时不可用，请稍后重试"}
+
+
+def test_a_body_larger_than_the_server_takes_is_a_documented_413(client, people, settings):
+    headers = api_auth(client, "admin")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = {"kind": "S2", "category": "other", "unit_code": "x" * 2000, "officer_ids": [1]}
+    response = client.post("/api/v1/activities", body, content_type="application/json", **headers)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "请求体过大，服务器拒绝接收；请缩小请求内容"}
