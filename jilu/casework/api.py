@@ -4,15 +4,13 @@ Person tokens only. Every list goes through ``restrict()``; every change
 through ``jilu.casework.actions``. Errors are ``{"detail": "…"}`` in Chinese.
 """
 
-from datetime import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from jilu.casework import actions, queries, recordlist
 from jilu.casework import views_documents as documents
@@ -32,14 +30,11 @@ from jilu.casework.forms import may_write_activities, officers_for, units_for
 from jilu.casework.models import (
     CASE_EDITORS,
     Activity,
-    ActivityKind,
     Case,
-    Category,
     Party,
     Power,
-    RecordedStep,
-    RetentionClass,
 )
+from jilu.org.api_types import Id, Moment, Paginated, codes, describe_codes
 from jilu.org.models import Person, Unit
 
 router = Router(tags=["casework"])
@@ -57,12 +52,6 @@ def _person(request: HttpRequest) -> Person:
 
 def _invalid(exc: ValidationError) -> HttpError:
     return HttpError(400, "；".join(exc.messages))
-
-
-def _choice(value: str, choices: type, what: str) -> str:
-    if value not in choices.values:
-        raise HttpError(400, f"未知{what}：{value}；可用：{'、'.join(choices.values)}")
-    return value
 
 
 def _unit(user: Person, code: str) -> Unit:
@@ -89,14 +78,19 @@ def _activity(user: Person, pk: int, action: str = "view") -> Activity:
 # --- activities -------------------------------------------------------------------
 
 
-@router.get("/activities", response=list[ActivityOut])
-@paginate(LimitOffsetPagination)
+CaseStatusCode = codes(Case.Status)
+
+STATUS_FILTER = Query(None, description=describe_codes(Case.Status))
+
+
+@router.get("/activities", response={200: list[ActivityOut], 403: Error})
+@paginate(Paginated)
 def list_activities(
     request: HttpRequest,
     mine: bool = False,
-    case_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    case_id: Id | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
 ):
     """Activities in the caller's scope, newest first. ``mine``: only those the caller took part in."""
     user = _person(request)
@@ -124,8 +118,6 @@ def create_activity(request: HttpRequest, body: ActivityIn):
     user = _person(request)
     if not may_write_activities(user):
         raise HttpError(403, "你的角色不能登记执法活动（督察、法制审核员、档案管理员只能查看）")
-    _choice(body.kind, ActivityKind, "活动类型")
-    _choice(body.category, Category, "执法类别")
     unit = _unit(user, body.unit_code)
     # Only the people within the caller's own scope (never merely visible ones).
     officers = list(officers_for(user).filter(pk__in=body.officer_ids))
@@ -161,7 +153,6 @@ def create_activity(request: HttpRequest, body: ActivityIn):
                 if party is None:
                     raise HttpError(400, f"没有编号为 {body.party_id} 的相对人")
             elif body.party is not None:
-                _choice(body.party.kind, Party.Kind, "相对人类型")
                 party = actions.find_or_create_party(
                     actor=user,
                     unit=unit,
@@ -185,8 +176,8 @@ def create_activity(request: HttpRequest, body: ActivityIn):
     return Status(201, activity)
 
 
-@router.get("/activities/{activity_id}", response={200: ActivityDetailOut, 404: Error})
-def get_activity(request: HttpRequest, activity_id: int):
+@router.get("/activities/{activity_id}", response={200: ActivityDetailOut, 403: Error, 404: Error})
+def get_activity(request: HttpRequest, activity_id: Id):
     """One activity with its coverage (C4.3 gaps, C2.1 none) and linked recordings."""
     user = _person(request)
     return _activity(user, activity_id)
@@ -196,7 +187,7 @@ def get_activity(request: HttpRequest, activity_id: int):
     "/activities/{activity_id}/recordings",
     response={200: list[AnnotationOut], 400: Error, 403: Error, 404: Error},
 )
-def link_recordings(request: HttpRequest, activity_id: int, body: LinkIn):
+def link_recordings(request: HttpRequest, activity_id: Id, body: LinkIn):
     """Link recordings (e.g. a run of segments) to the activity with the recorded step (C5.2).
 
     The caller must be the recordings' officer, or a leader/case handler of their
@@ -204,7 +195,6 @@ def link_recordings(request: HttpRequest, activity_id: int, body: LinkIn):
     """
     user = _person(request)
     activity = _activity(user, activity_id)
-    _choice(body.step, RecordedStep, "记录事项")
     recordings = list(
         queries.visible_recordings(user)
         .filter(pk__in=body.recording_ids)
@@ -224,7 +214,7 @@ def link_recordings(request: HttpRequest, activity_id: int, body: LinkIn):
         raise _invalid(exc) from None
 
 
-@router.get("/annotation-queue", response=list[QueueItemOut])
+@router.get("/annotation-queue", response={200: list[QueueItemOut], 403: Error})
 def annotation_queue(request: HttpRequest):
     """The caller's recordings still to annotate, with the 48-hour deadline (C5.2)."""
     user = _person(request)
@@ -261,13 +251,17 @@ def _case(user: Person, pk: int) -> Case:
     return case
 
 
-@router.get("/cases", response=list[CaseOut])
-@paginate(LimitOffsetPagination)
-def list_cases(request: HttpRequest, status: str | None = None, q: str | None = None):
+@router.get("/cases", response={200: list[CaseOut], 403: Error})
+@paginate(Paginated)
+def list_cases(
+    request: HttpRequest,
+    status: CaseStatusCode | None = STATUS_FILTER,
+    q: str | None = None,
+):
     user = _person(request)
     qs = Case.objects.restrict(user, "view").select_related("unit", "party", "handler", "power")
     if status:
-        qs = qs.filter(status=_choice(status, Case.Status, "状态"))
+        qs = qs.filter(status=status)
     if q:
         qs = qs.filter(number__icontains=q)
     return qs.order_by("-created_at", "-pk")
@@ -278,7 +272,6 @@ def create_case(request: HttpRequest, body: CaseIn):
     user = _person(request)
     if not user.has_role(*CASE_EDITORS):
         raise HttpError(403, "只有案件承办人、中队长、大队长和系统管理员可以立案登记")
-    _choice(body.category, Category, "执法类别")
     unit = units_for(user, above=False).filter(code=body.unit_code).first()
     if unit is None:
         raise HttpError(403, f"单位编号 {body.unit_code} 不存在，或不在你的本单位及下级单位之中")
@@ -293,8 +286,6 @@ def create_case(request: HttpRequest, body: CaseIn):
         if body.party_id
         else None
     )
-    if body.retention:
-        _choice(body.retention, RetentionClass, "保管期限")
     try:
         case = actions.create_case(
             actor=user,
@@ -313,8 +304,8 @@ def create_case(request: HttpRequest, body: CaseIn):
     return Status(201, case)
 
 
-@router.get("/cases/{case_id}", response={200: CaseDetailOut, 404: Error})
-def get_case(request: HttpRequest, case_id: int):
+@router.get("/cases/{case_id}", response={200: CaseDetailOut, 403: Error, 404: Error})
+def get_case(request: HttpRequest, case_id: Id):
     """One case with its activities in order and its recordings in list order (C5.4)."""
     user = _person(request)
     return _case(user, case_id)
@@ -323,24 +314,39 @@ def get_case(request: HttpRequest, case_id: int):
 # --- the AV record list (A2) ------------------------------------------------------
 
 
-@router.get("/cases/{case_id}/record-list", response={200: dict, 404: Error})
-def record_list(request: HttpRequest, case_id: int):
+def _file_response(mime: str, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {mime: {"schema": {"type": "string", "format": "binary"}}},
+    }
+
+
+@router.get("/cases/{case_id}/record-list", response={200: dict, 403: Error, 404: Error})
+def record_list(request: HttpRequest, case_id: Id):
     """The case's AV record list (行政执法音像记录事项清单, A2): the same cells as the
     printed list, with 记录保存情况 per row."""
     case = _case(_person(request), case_id)
     return recordlist.to_json(recordlist.build(case))
 
 
-@router.get("/cases/{case_id}/record-list.pdf", response={404: Error})
-def record_list_pdf(request: HttpRequest, case_id: int):
+@router.get(
+    "/cases/{case_id}/record-list.pdf",
+    response={200: None, 403: Error, 404: Error},
+    openapi_extra={"responses": {200: _file_response(documents.PDF, "清单 PDF")}},
+)
+def record_list_pdf(request: HttpRequest, case_id: Id):
     """The record list as the A4 landscape PDF printed into the case file (C5.4)."""
     case = _case(_person(request), case_id)
     body = recordlist.render_pdf(recordlist.build(case))
     return documents.download(body, documents.PDF, documents.list_file_name(case, "pdf"))
 
 
-@router.get("/cases/{case_id}/record-list.xlsx", response={404: Error})
-def record_list_xlsx(request: HttpRequest, case_id: int):
+@router.get(
+    "/cases/{case_id}/record-list.xlsx",
+    response={200: None, 403: Error, 404: Error},
+    openapi_extra={"responses": {200: _file_response(documents.XLSX, "清单 XLSX")}},
+)
+def record_list_xlsx(request: HttpRequest, case_id: Id):
     """The record list as XLSX with the attachment's columns."""
     case = _case(_person(request), case_id)
     body = recordlist.render_xlsx(recordlist.build(case))

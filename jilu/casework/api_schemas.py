@@ -9,22 +9,33 @@ from jilu.casework import queries, review_hook
 from jilu.casework.coverage import activity_coverage
 from jilu.casework.models import (
     Activity,
+    ActivityKind,
     Annotation,
     Case,
     Category,
+    Party,
     RecordedStep,
+    RetentionClass,
 )
+from jilu.org.api_types import Error, Id, Moment, codes, describe_codes
 from jilu.org.models import Person
+
+__all__ = ["Error"]  # the API's error body, as casework's API names it
+
+# At most this many ids in one request (officers of an activity, recordings of a run).
+MAX_IDS = 1000
+
+PartyKindCode = codes(Party.Kind)
+ActivityKindCode = codes(ActivityKind)
+CategoryCode = codes(Category)
+StepCode = codes(RecordedStep)
+RetentionCode = codes(RetentionClass)
 
 # --- schemas --------------------------------------------------------------------
 
 
-class Error(Schema):
-    detail: str
-
-
 class PartyIn(Schema):
-    kind: str = Field(..., description="person 自然人 / organisation 法人或其他组织")
+    kind: PartyKindCode = Field(..., description=describe_codes(Party.Kind))
     name: str
     id_number: str = Field("", description="公民身份号码或统一社会信用代码")
 
@@ -44,21 +55,23 @@ class OfficerOut(Schema):
 
 
 class ActivityIn(Schema):
-    kind: str = Field(..., description="S1–S8")
-    category: str = Field(..., description="执法类别：" + "、".join(Category.values))
+    kind: ActivityKindCode = Field(..., description=describe_codes(ActivityKind))
+    category: CategoryCode = Field(..., description="执法类别：" + describe_codes(Category))
     unit_code: str = Field(..., description="执法部门的单位编号")
-    officer_ids: list[int] = Field(..., description="执法人员；现场执法至少两名（C4.1）")
-    power_id: int | None = None
+    officer_ids: list[Id] = Field(
+        ..., max_length=MAX_IDS, description="执法人员；现场执法至少两名（C4.1）"
+    )
+    power_id: Id | None = None
     matter_text: str = ""
-    party_id: int | None = None
+    party_id: Id | None = None
     party: PartyIn | None = Field(None, description="新的相对人（不填 party_id 时）")
     address: str = ""
     place_name: str = ""
-    planned_start: datetime | None = None
-    planned_end: datetime | None = None
-    actual_start: datetime | None = None
-    actual_end: datetime | None = None
-    case_id: int | None = None
+    planned_start: Moment | None = None
+    planned_end: Moment | None = None
+    actual_start: Moment | None = None
+    actual_end: Moment | None = None
+    case_id: Id | None = None
     present_person: str = ""
     party_notified_on: date | None = None
     party_refused: bool = False
@@ -175,21 +188,23 @@ class ActivityDetailOut(ActivityOut):
 
 
 class LinkIn(Schema):
-    recording_ids: list[int] = Field(..., min_length=1)
-    step: str = Field(..., description="记录事项：" + "、".join(RecordedStep.values))
+    recording_ids: list[Id] = Field(..., min_length=1, max_length=MAX_IDS)
+    step: StepCode = Field(..., description="记录事项：" + describe_codes(RecordedStep))
     note: str = ""
 
 
 class CaseIn(Schema):
     number: str
-    category: str
+    category: CategoryCode = Field(..., description="执法类别：" + describe_codes(Category))
     unit_code: str
     title: str = ""
-    handler_id: int | None = None
-    retention: str | None = Field(None, description="permanent / 30y / 10y；不填按保管期限表")
-    power_id: int | None = None
+    handler_id: Id | None = None
+    retention: RetentionCode | None = Field(
+        None, description=describe_codes(RetentionClass) + "；不填按保管期限表"
+    )
+    power_id: Id | None = None
     matter_text: str = ""
-    party_id: int | None = None
+    party_id: Id | None = None
 
 
 class CaseOut(Schema):

@@ -5,20 +5,19 @@ Person tokens set ``request.user``; station tokens set ``request.station``
 Errors are ``{"detail": "…"}`` in Chinese.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from jilu.devices import actions, queries
 from jilu.devices.models import DeviceEvent, Holding, Recorder, Workstation
+from jilu.org.api_types import MAX_BYTES, Error, Id, Moment, Paginated, codes, describe_codes
 from jilu.org.models import Person
 
 router = Router(tags=["devices"])
@@ -144,15 +143,15 @@ class HolderAtOut(Schema):
 class IssueIn(Schema):
     """Name the person by exactly one of: id, username, user_no (警号)."""
 
-    person_id: int | None = None
+    person_id: Id | None = None
     username: str | None = None
     user_no: str | None = None
-    at: datetime | None = Field(None, description="配发时间，省略为现在")
+    at: Moment | None = Field(None, description="配发时间，省略为现在")
     note: str = ""
 
 
 class ReturnIn(Schema):
-    at: datetime | None = Field(None, description="归还时间，省略为现在")
+    at: Moment | None = Field(None, description="归还时间，省略为现在")
     note: str = ""
 
 
@@ -181,14 +180,19 @@ class StationCheckIn(Schema):
     """What a station reads from a docked recorder (ZFY_INFO.json, C1.4)."""
 
     serial: str = Field(..., description="产品序号（7位）")
-    at: datetime | None = Field(None, description="读取时间，省略为现在")
-    battery_pct: int | None = Field(None, description="电量百分比 0–100")
-    storage_free_bytes: int | None = None
-    storage_total_bytes: int | None = None
+    at: Moment | None = Field(None, description="读取时间，省略为现在")
+    # Bounds keep the database safe; the action explains a reading outside 0–100.
+    battery_pct: int | None = Field(None, ge=-30000, le=30000, description="电量百分比 0–100")
+    storage_free_bytes: int | None = Field(None, ge=-MAX_BYTES, le=MAX_BYTES)
+    storage_total_bytes: int | None = Field(None, ge=-MAX_BYTES, le=MAX_BYTES)
     clock_offset_seconds: float | None = Field(
-        None, description="记录仪时钟减标准时间（秒），快为正"
+        None,
+        ge=-1e9,
+        le=1e9,
+        allow_inf_nan=False,
+        description="记录仪时钟减标准时间（秒），快为正",
     )
-    device_clock: datetime | None = Field(
+    device_clock: Moment | None = Field(
         None, description="记录仪报告的时钟；给出时由服务器算出时钟偏差"
     )
 
@@ -198,10 +202,6 @@ class StationCheckOut(Schema):
     status: str
     holder: PersonBrief | None
     events: list[EventOut]
-
-
-class Error(Schema):
-    detail: str
 
 
 # --- helpers --------------------------------------------------------------
@@ -290,6 +290,11 @@ def _detail(recorder: Recorder, user: Person) -> Recorder:
 # --- stations -------------------------------------------------------------
 
 
+RecorderStatusCode = codes(Recorder.Status)
+
+STATUS_FILTER = Query(None, description=describe_codes(Recorder.Status))
+
+
 @router.get("/station/me", response={200: StationOut, 403: Error})
 def station_me(request: HttpRequest):
     """The workstation this token belongs to."""
@@ -357,12 +362,12 @@ def station_checks(request: HttpRequest, body: StationCheckIn):
 # --- recorders ------------------------------------------------------------
 
 
-@router.get("/recorders", response=list[RecorderOut])
-@paginate(LimitOffsetPagination)
+@router.get("/recorders", response={200: list[RecorderOut], 403: Error})
+@paginate(Paginated)
 def list_recorders(
     request: HttpRequest,
     unit: str | None = None,
-    status: str | None = None,
+    status: RecorderStatusCode | None = STATUS_FILTER,
     q: str | None = None,
     held: bool | None = None,
 ):
@@ -376,8 +381,6 @@ def list_recorders(
     unit_obj = queries.visible_units(user).filter(code=unit).first() if unit else None
     if unit and unit_obj is None:
         return Recorder.objects.none()
-    if status and status not in Recorder.Status.values:
-        raise HttpError(400, f"未知状态：{status}；可用：{'、'.join(Recorder.Status.values)}")
     held_flag = "" if held is None else ("yes" if held else "no")
     qs = queries.filter_recorders(qs, unit=unit_obj, status=status or "", q=q or "", held=held_flag)
     return queries.with_current_holder(qs).order_by("serial")
@@ -461,8 +464,8 @@ def return_(request: HttpRequest, serial: str, body: ReturnIn):
 # --- workstations ---------------------------------------------------------
 
 
-@router.get("/workstations", response=list[WorkstationOut])
-@paginate(LimitOffsetPagination)
+@router.get("/workstations", response={200: list[WorkstationOut], 403: Error})
+@paginate(Paginated)
 def list_workstations(request: HttpRequest, active: bool | None = None):
     """Workstations in the caller's scope (C1.2), with last seen and status."""
     user = _person(request)

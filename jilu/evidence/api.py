@@ -24,11 +24,17 @@ from jilu.evidence.models import MediaInfo, Recording
 from jilu.evidence.queries import RecordingFilters, find_recordings, media_of
 from jilu.evidence.timeline import FIRST_DAY, LAST_DAY
 from jilu.org.api_auth import person_only
+from jilu.org.api_types import MAX_ID, Error, Id, Limit, codes, describe_codes
 from jilu.org.models import Unit
 
 router = Router(tags=["recordings"])
 
-MAX_LIMIT = 200
+# A recording's bytes: whatever its kind (MP4, MOV, WAV, JPG).
+BYTES = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+
+
+KindFilter = codes(("", *Recording.Kind.values))
+IntegrityFilter = codes(("", *MediaInfo.Integrity.values))
 
 
 class RecordingOut(Schema):
@@ -94,37 +100,39 @@ class RecordingPage(Schema):
 class ListParams(Schema):
     q: str = ""
     unit: str = Field("", description="单位编号 (12 digits); includes the units below it")
-    officer: int | None = None
+    officer: Id | None = Field(None, description="执法队员的人员编号")
     recorder: str = Field("", description="记录仪产品序号")
     date_from: date | None = Field(None, description="Asia/Shanghai date, inclusive")
     date_to: date | None = Field(None, description="Asia/Shanghai date, inclusive")
-    kind: str = ""
-    integrity: str = ""
+    kind: KindFilter = Field("", description="空为全部；" + describe_codes(Recording.Kind))
+    integrity: IntegrityFilter = Field(
+        "", description="空为全部；" + describe_codes(MediaInfo.Integrity)
+    )
     late: bool | None = Field(None, description="collected more than 24 h after recording (C5.1)")
     annotated: bool | None = None
     overdue: bool = Field(False, description="not annotated 48 h after collection (C5.2)")
     cursor: str = Field("", description="from next_cursor of the previous page")
-    limit: int = 50
+    limit: Limit = 50
 
 
 def _cursor(rec: Recording) -> str:
     return f"{rec.started_at.isoformat()}|{rec.pk}"
 
 
-@router.get("/recordings", response=RecordingPage, summary="声像记录列表")
+@router.get(
+    "/recordings",
+    response={200: RecordingPage, 400: Error, 403: Error},
+    summary="声像记录列表",
+)
 def list_recordings(request: HttpRequest, params: Query[ListParams]) -> dict:
     _person(request)
     _check_dates(params)
-    if params.kind and params.kind not in Recording.Kind.values:
-        raise HttpError(400, f"kind 应为 {'/'.join(Recording.Kind.values)} 之一")
-    if params.integrity and params.integrity not in MediaInfo.Integrity.values:
-        raise HttpError(400, f"integrity 应为 {'/'.join(MediaInfo.Integrity.values)} 之一")
     unit = None
     if params.unit:
         unit = Unit.objects.filter(code=params.unit).first()
         if unit is None:
             raise HttpError(400, f"没有编号为 {params.unit} 的单位")
-    limit = max(1, min(params.limit, MAX_LIMIT))
+    limit = params.limit
     qs = find_recordings(
         request.user,
         RecordingFilters(
@@ -148,7 +156,7 @@ def list_recordings(request: HttpRequest, params: Query[ListParams]) -> dict:
             at, pk = parse_datetime(at_text), int(pk_text)
         except ValueError:
             at = None
-        if at is None:
+        if at is None or not 1 <= pk <= MAX_ID:
             raise HttpError(400, "cursor 无效：请使用上一页返回的 next_cursor")
         qs = qs.filter(Q(started_at__lt=at) | Q(started_at=at, pk__lt=pk))
     items = list(qs[: limit + 1])
@@ -176,7 +184,7 @@ def _person(request: HttpRequest) -> None:
         raise HttpError(403, "只有人员令牌可以查询声像记录")
 
 
-def _get(request: HttpRequest, pk: int, wanted: str) -> Recording:
+def _get(request: HttpRequest, pk: int, wanted: str) -> Recording:  # pk within Id's bounds
     _person(request)
     rec = (
         Recording.objects.restrict(request.user, "view")
@@ -199,8 +207,12 @@ def _get(request: HttpRequest, pk: int, wanted: str) -> Recording:
     return rec
 
 
-@router.get("/recordings/{pk}", response=RecordingOut, summary="一条声像记录")
-def get_recording(request: HttpRequest, pk: int) -> Recording:
+@router.get(
+    "/recordings/{pk}",
+    response={200: RecordingOut, 403: Error, 404: Error},
+    summary="一条声像记录",
+)
+def get_recording(request: HttpRequest, pk: Id) -> Recording:
     rec = _get(request, pk, "view")
     playback.note_access(
         actor=request.user, recording_id=rec.pk, action="view", details={"via": "api"}
@@ -211,9 +223,27 @@ def get_recording(request: HttpRequest, pk: int) -> Recording:
 @router.get(
     "/recordings/{pk}/content",
     summary="声像记录内容（支持 Range；S3 模式重定向到 60 秒有效的预签名地址）",
-    response={200: None, 206: None, 302: None, 304: None, 416: None},
+    response={
+        200: None,
+        206: None,
+        302: None,
+        304: None,
+        403: Error,
+        404: Error,
+        410: Error,
+        416: None,
+    },
+    openapi_extra={
+        "responses": {
+            200: {"description": "整个文件（复制原件，download=true）", "content": BYTES},
+            206: {"description": "所请求的字节范围（播放）", "content": BYTES},
+            302: {"description": "S3 模式：预签名地址（Location）"},
+            304: {"description": "未改变（If-None-Match）"},
+            416: {"description": "Range 超出文件"},
+        }
+    },
 )
-def recording_content(request: HttpRequest, pk: int, download: bool = False) -> HttpResponse:
+def recording_content(request: HttpRequest, pk: Id, download: bool = False) -> HttpResponse:
     """Without ``download`` a play: byte ranges only (``Range`` header; the whole
     file in one response is a copy, refused with 403). ``download=true`` copies
     the original: only an archivist covering the recording under an approved,

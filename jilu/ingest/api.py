@@ -20,6 +20,7 @@ from jilu.devices.models import Workstation
 from jilu.evidence.models import Recording, StoredObject
 from jilu.ingest import actions
 from jilu.ingest.models import DockingSession, QuarantineItem
+from jilu.org.api_types import ByteCount, Count, Error, Id
 
 router = Router(tags=["ingest"])
 
@@ -71,11 +72,11 @@ class DockingOut(Schema):
 
 
 class FinishIn(Schema):
-    files_found: int = Field(0, ge=0)
-    files_verified: int = Field(0, ge=0)
-    files_already_present: int = Field(0, ge=0)
-    files_flagged: int = Field(0, ge=0)
-    files_failed: int = Field(0, ge=0)
+    files_found: Count = 0
+    files_verified: Count = 0
+    files_already_present: Count = 0
+    files_flagged: Count = 0
+    files_failed: Count = 0
 
 
 class FinishOut(Schema):
@@ -92,8 +93,8 @@ class FinishOut(Schema):
 
 class ProgressFile(Schema):
     name: str = Field(..., max_length=255)
-    size: int = Field(0, ge=0)
-    done: int = Field(0, ge=0)
+    size: ByteCount = 0
+    done: ByteCount = 0
     state: Literal["found", "spooled", "uploading", "verified", "wiped", "failed"]
 
 
@@ -114,10 +115,6 @@ class FileOut(Schema):
     quarantine_id: int | None
 
 
-class Detail(Schema):
-    detail: str
-
-
 def _clock(value: str | None, what: str, problems: list[str]) -> datetime | None:
     if not value:
         return None
@@ -132,7 +129,7 @@ def _clock(value: str | None, what: str, problems: list[str]) -> datetime | None
     return parsed
 
 
-@router.post("/station/dockings", response={201: DockingOut})
+@router.post("/station/dockings", response={201: DockingOut, 403: Error})
 def open_docking(request: HttpRequest, body: DockingIn):
     """Open a docking session for one recorder volume (§2)."""
     station = require_station(request)
@@ -172,8 +169,10 @@ def open_docking(request: HttpRequest, body: DockingIn):
     )
 
 
-@router.post("/station/dockings/{docking_id}/finish", response={200: FinishOut})
-def finish_docking(request: HttpRequest, docking_id: int, body: FinishIn):
+@router.post(
+    "/station/dockings/{docking_id}/finish", response={200: FinishOut, 403: Error, 404: Error}
+)
+def finish_docking(request: HttpRequest, docking_id: Id, body: FinishIn):
     """Close the docking session with the station's counts (§5)."""
     station = require_station(request)
     session = actions.finish_docking(
@@ -198,8 +197,10 @@ def finish_docking(request: HttpRequest, docking_id: int, body: FinishIn):
     )
 
 
-@router.post("/station/dockings/{docking_id}/progress", response={200: ProgressOut})
-def docking_progress(request: HttpRequest, docking_id: int, body: ProgressIn):
+@router.post(
+    "/station/dockings/{docking_id}/progress", response={200: ProgressOut, 403: Error, 404: Error}
+)
+def docking_progress(request: HttpRequest, docking_id: Id, body: ProgressIn):
     """Per-file progress for the workstation page (§6)."""
     station = require_station(request)
     session = actions.report_progress(
@@ -210,7 +211,7 @@ def docking_progress(request: HttpRequest, docking_id: int, body: ProgressIn):
     return ProgressOut(id=session.pk, files=len(body.files))
 
 
-@router.get("/station/files/{sha256}", response={200: FileOut, 400: Detail, 404: Detail})
+@router.get("/station/files/{sha256}", response={200: FileOut, 400: Error, 403: Error, 404: Error})
 def held_file(request: HttpRequest, sha256: str, serial: str = ""):
     """Does the server hold these bytes verified, as a recording or in quarantine (§3)?
 
@@ -222,11 +223,11 @@ def held_file(request: HttpRequest, sha256: str, serial: str = ""):
     """
     require_station(request)
     if not HEX64.match(sha256):
-        return Status(400, Detail(detail="不是有效的 SHA-256（应为64位十六进制）"))
+        return Status(400, Error(detail="不是有效的 SHA-256（应为64位十六进制）"))
     sha256 = sha256.lower()
     stored = StoredObject.objects.filter(sha256=sha256).first()
     if stored is None:
-        return Status(404, Detail(detail="服务器没有这些字节"))
+        return Status(404, Error(detail="服务器没有这些字节"))
     recordings = Recording.objects.filter(sha256=sha256)
     items = QuarantineItem.objects.filter(sha256=sha256)
     serial = serial.strip().upper()
@@ -238,7 +239,7 @@ def held_file(request: HttpRequest, sha256: str, serial: str = ""):
     recording = recordings.order_by("pk").first()
     item = items.order_by("pk").first()
     if recording is None and item is None:
-        return Status(404, Detail(detail="服务器有这些字节，但它们不属于任何声像记录或待处理文件"))
+        return Status(404, Error(detail="服务器有这些字节，但它们不属于任何声像记录或待处理文件"))
     if recording is None and item.recording_id:
         recording = item.recording
     return Status(

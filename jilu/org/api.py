@@ -19,6 +19,7 @@ from ninja.files import UploadedFile
 from jilu.audit.chain import record
 from jilu.org import actions, queries, roster
 from jilu.org.api_auth import token_digest
+from jilu.org.api_types import Error
 from jilu.org.models import ApiToken, Person, Unit
 from jilu.org.roles import Role
 
@@ -93,7 +94,7 @@ def require_person(request: HttpRequest) -> Person:
     return user
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 423: dict})
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: Error, 423: Error})
 def issue_token(request: HttpRequest, body: TokenIn):
     """Exchange a username and password for a bearer token (same lockout as the web)."""
     ip = request.META.get("REMOTE_ADDR")
@@ -116,19 +117,19 @@ def issue_token(request: HttpRequest, body: TokenIn):
     return Status(200, TokenOut(token=raw, expires_at=expires.isoformat()))
 
 
-@router.get("/me", response=PersonOut)
+@router.get("/me", response={200: PersonOut, 403: Error})
 def me(request: HttpRequest):
     return person_out(require_person(request))
 
 
-@router.get("/units", response=list[UnitOut])
+@router.get("/units", response={200: list[UnitOut], 403: Error})
 def list_units(request: HttpRequest):
     user = require_person(request)
     units = Unit.objects.restrict(user, "view").select_related("parent")
     return [unit_out(u) for u in units]
 
 
-@router.get("/units/{code}", response=UnitOut)
+@router.get("/units/{code}", response={200: UnitOut, 403: Error, 404: Error})
 def get_unit(request: HttpRequest, code: str):
     user = require_person(request)
     return unit_out(
@@ -136,7 +137,7 @@ def get_unit(request: HttpRequest, code: str):
     )
 
 
-@router.get("/people", response=list[PersonOut])
+@router.get("/people", response={200: list[PersonOut], 403: Error})
 def list_people(
     request: HttpRequest,
     unit: str | None = None,
@@ -166,7 +167,7 @@ def list_people(
     return out
 
 
-@router.get("/people/{username}", response=PersonOut)
+@router.get("/people/{username}", response={200: PersonOut, 403: Error, 404: Error})
 def get_person(request: HttpRequest, username: str):
     """One person; 404 when outside the caller's scope (as for one that does not exist)."""
     user = require_person(request)
@@ -202,7 +203,18 @@ def _roster_result(plan: roster.Plan, *, applied: bool) -> RosterResultOut:
     )
 
 
-@router.get("/roster.xlsx", response={200: None})
+@router.get(
+    "/roster.xlsx",
+    response={200: None, 403: Error, 404: Error},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "名册 XLSX",
+                "content": {roster.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def export_roster(request: HttpRequest, unit: str | None = None):
     """The roster of the caller's scope (sheets 单位 and 人员), the import format."""
     user = require_person(request)
@@ -214,7 +226,9 @@ def export_roster(request: HttpRequest, unit: str | None = None):
     return response
 
 
-@router.post("/roster", response={200: RosterResultOut, 422: RosterResultOut, 400: dict})
+@router.post(
+    "/roster", response={200: RosterResultOut, 400: Error, 403: Error, 422: RosterResultOut}
+)
 def import_roster(
     request: HttpRequest,
     file: UploadedFile = File(...),  # noqa: B008 (django-ninja declares uploads this way)

@@ -10,19 +10,16 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jilu.casework.models import Case
+from jilu.org.api_types import Error, Id, codes, describe_codes
 from jilu.org.models import Person
 from jilu.transfer import actions, queries
 from jilu.transfer.models import DiscType, Package
 
 router = Router(tags=["transfer"])
-
-
-class Error(Schema):
-    detail: str
 
 
 class DiscOut(Schema):
@@ -52,7 +49,7 @@ class PackageOut(Schema):
 
 
 class PackageIn(Schema):
-    disc: str = DiscType.DVD
+    disc: codes(DiscType) = Field(DiscType.DVD.value, description=describe_codes(DiscType))  # type: ignore[valid-type]
 
 
 class TransferIn(Schema):
@@ -117,8 +114,8 @@ def _case(user: Person, case_id: int, action: str = "view") -> Case:
     return case
 
 
-@router.get("/cases/{case_id}/packages", response={200: list[PackageOut], 404: Error})
-def list_packages(request: HttpRequest, case_id: int):
+@router.get("/cases/{case_id}/packages", response={200: list[PackageOut], 403: Error, 404: Error})
+def list_packages(request: HttpRequest, case_id: Id):
     """The case's package versions, newest first, with build progress."""
     case = _case(_person(request), case_id)
     return [_package_out(p) for p in queries.packages_of(case).select_related("case")]
@@ -127,7 +124,7 @@ def list_packages(request: HttpRequest, case_id: int):
 @router.post(
     "/cases/{case_id}/packages", response={202: PackageOut, 400: Error, 403: Error, 404: Error}
 )
-def create_package(request: HttpRequest, case_id: int, body: PackageIn):
+def create_package(request: HttpRequest, case_id: Id, body: PackageIn):
     """Queue a new package version (built in the background; poll it for progress)."""
     user = _person(request)
     case = _case(user, case_id, "change")
@@ -139,8 +136,8 @@ def create_package(request: HttpRequest, case_id: int, body: PackageIn):
     return Status(202, _package_out(package))
 
 
-@router.get("/packages/{package_id}", response={200: PackageOut, 404: Error})
-def get_package(request: HttpRequest, package_id: int):
+@router.get("/packages/{package_id}", response={200: PackageOut, 403: Error, 404: Error})
+def get_package(request: HttpRequest, package_id: Id):
     user = _person(request)
     package = (
         Package.objects.restrict(user, "view").select_related("case").filter(pk=package_id).first()
@@ -154,7 +151,7 @@ def get_package(request: HttpRequest, package_id: int):
     "/packages/{package_id}/transfer",
     response={201: TransferOut, 400: Error, 403: Error, 404: Error},
 )
-def transfer_package(request: HttpRequest, package_id: int, body: TransferIn):
+def transfer_package(request: HttpRequest, package_id: Id, body: TransferIn):
     """Hand the package to legal (C5.5); the case is read-only until it is returned."""
     user = _person(request)
     package = (

@@ -112,7 +112,9 @@ def test_link_recordings_with_step(api, people, tree, make_recording):
     bad = api.post(
         f"/activities/{act['id']}/recordings", token, {"recording_ids": [a.pk], "step": "x"}
     )
-    assert bad.status_code == 400
+    # The step is one of the document's codes (an enum): anything else is named and refused.
+    assert bad.status_code == 422
+    assert "step" in bad.json()["detail"] and "site_survey" in bad.json()["detail"]
     theirs = make_recording("officer_b")
     r = api.post(
         f"/activities/{act['id']}/recordings",

@@ -48,7 +48,8 @@ def test_list_recorders_is_restricted_and_shows_holders(fleet, api):
     }
     assert api.get("/recorders", token, unit="350206000101").json()["count"] == 0
     bad = api.get("/recorders", token, status="broken")
-    assert bad.status_code == 400 and "未知状态" in bad.json()["detail"]
+    assert bad.status_code == 422  # status takes the document's codes (an enum)
+    assert "status" in bad.json()["detail"] and "in_service" in bad.json()["detail"]
     inspector = api.get("/recorders", api.token("inspector")).json()
     assert inspector["count"] == 3
     assert api.get("/recorders", api.token("officer")).json()["count"] == 1  # what they hold
