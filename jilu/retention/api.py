@@ -5,7 +5,7 @@ through ``jilu.retention.actions``. Errors are ``{"detail": "…"}``.
 """
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
@@ -15,17 +15,15 @@ from ninja.errors import HttpError
 from jilu.casework.models import Activity, Case
 from jilu.evidence.models import Recording
 from jilu.org.api_auth import person_only
+from jilu.org.api_types import Id, Limit, Offset
 from jilu.retention import actions, rules
 from jilu.retention.models import DISPOSAL_READERS, HOLD_PLACERS, Disposal, Hold, KeepUntil
 
 router = Router(tags=["retention"])
 
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 HoldKind = Literal[tuple(Hold.Kind.values)]  # type: ignore[valid-type]
 HoldState = Literal[tuple(Hold.State.values)]  # type: ignore[valid-type]
 DisposalState = Literal[tuple(Disposal.State.values)]  # type: ignore[valid-type]
-PageLimit = Annotated[int, Field(ge=1, le=500)]
-PageOffset = Annotated[int, Field(ge=0, le=10**9)]
 
 
 class Error(Schema):
@@ -163,8 +161,8 @@ def keep_until(request: HttpRequest, recording_id: Path[Id]):
 def list_holds(
     request: HttpRequest,
     state: HoldState | None = None,
-    limit: PageLimit = 100,
-    offset: PageOffset = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     user = _person(request)
     if not (user.is_superuser or user.has_role(*HOLD_PLACERS)):
@@ -232,8 +230,8 @@ def release_hold(request: HttpRequest, hold_id: Path[Id], body: ReleaseIn):
 def list_disposals(
     request: HttpRequest,
     state: DisposalState | None = None,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ):
     user = _person(request)
     if not (user.is_superuser or user.has_role(*DISPOSAL_READERS)):
