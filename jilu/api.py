@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jilu.access.api import router as access_router
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.evidence.api import router as evidence_router
@@ -31,6 +32,7 @@ api.add_router("/", ingest_router)
 api.add_router("/", evidence_router)
 api.add_router("/", casework_router)
 api.add_router("/", transfer_router)
+api.add_router("/", access_router)
 
 
 @api.exception_handler(NinjaValidationError)
