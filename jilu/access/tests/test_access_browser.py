@@ -131,3 +131,30 @@ def test_print_page_fits_a_phone(page, rec, people):
     expect(page.locator("body")).to_contain_text(rec.sha256[:16])
     expect(page.locator("#decision")).to_contain_text("批准：同意")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_package_page_polls_the_background_build(page, rec, people, tmp_path, settings):
+    """C6.3: the build runs in the worker; the request page shows its progress
+    and then the provided request with the package to download."""
+    from jilu.access import actions
+    from jilu.access.models import CopyPackage
+    from jilu.access.tasks import build_copy_package_job
+
+    settings.ACCESS_PACKAGE_DIR = tmp_path / "access-packages"
+    req = actions.create_request(
+        actor=people["officer"], purpose="移送复核", recording_ids=[rec.pk], use="evidence"
+    )
+    actions.approve(actor=people["squad_leader"], request=req)
+    sign_in(page, "archivist")
+    page.goto(f"{page.base_url}/access/{req.pk}/")
+    page.fill("input[name=recipient]", "王五")
+    page.select_option("select[name=medium]", "disc")
+    page.click("#fulfil")
+    expect(page.locator("#status")).to_have_text("正在制作复制件")
+    row = page.locator("#packages tbody tr").first
+    expect(row.locator("progress")).to_be_visible()  # queued for the worker
+    package = CopyPackage.objects.get(request=req)
+    assert build_copy_package_job.call(package.pk) == "ready"  # what the worker runs
+    expect(page.locator("#status")).to_have_text("已提供")  # the page reloads itself
+    expect(page.locator(".package-download")).to_be_visible()
+    expect(page.locator("#register")).to_contain_text("原始文件")

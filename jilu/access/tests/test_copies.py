@@ -285,3 +285,12 @@ def test_identify_bad_inputs(client, people, provided, recs, settings, tmp_path)
     with other.open("rb") as fh:
         response = client.post(url, {"file": fh})
     assert response.status_code == 413 and "sha256sum" in response.content.decode()
+
+
+def test_the_task_page_names_the_build_in_words():
+    from jilu.evidence.task_labels import label_of
+
+    assert label_of("jilu.access.tasks.build_copy_package_job", [7], {}) == (
+        "制作调用单复制件包",
+        "复制件包 #7",
+    )
