@@ -20,6 +20,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jilu.access.api import router as access_router
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.dutylog.api import router as dutylog_router
@@ -61,6 +62,7 @@ api.add_router("/", fixity_router)
 api.add_router("/", dutylog_router)
 api.add_router("/", casework_router)
 api.add_router("/", transfer_router)
+api.add_router("/", access_router)
 api.add_router("/", retention_router)
 api.add_router("/", oversight_router)
 

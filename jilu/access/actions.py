@@ -3,8 +3,10 @@ with its audit row.
 
 create → pending; a covering leader approves (valid for ``valid_days()``) or
 refuses (reason required); the requester may withdraw while pending; a
-covering archivist copies each original (``record_copy``, one row and one audit
-entry per download) and marks the request provided, which closes it.
+covering archivist fulfils it in one step (``fulfil``: the copy package is
+built in the background, then every copy is registered and the request is
+provided). A single download of an original under an approved request
+(``record_copy``, from the recording page) is recorded against it too.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from jilu.access import scope
-from jilu.access.models import AccessCopy, AccessRequest
+from jilu.access.models import AccessCopy, AccessRequest, CopyPackage
 from jilu.audit.chain import record
 from jilu.evidence.hooks import keep_until_changed
 from jilu.org.roles import Role
@@ -87,7 +89,12 @@ def _next_number(now) -> str:
 
 
 def create_request(
-    *, actor: Any, purpose: str, recording_ids: Iterable[int], case: Any = None
+    *,
+    actor: Any,
+    purpose: str,
+    recording_ids: Iterable[int],
+    case: Any = None,
+    use: str = AccessRequest.Use.EVIDENCE,
 ) -> AccessRequest:
     """A new pending request for copies of recordings the requester can see (C6.3)."""
     from jilu.evidence.models import Recording
@@ -103,6 +110,8 @@ def create_request(
         errors.append(_("请至少选择一条声像记录。"))
     elif len(ids) > MAX_ITEMS:
         errors.append(_("一张调用单最多 %(max)d 条声像记录，请分开申请。") % {"max": MAX_ITEMS})
+    if use not in AccessRequest.Use.values:
+        errors.append(_("请选择调用用途：作为证据或办案使用，或仅供查看。"))
     if errors:
         raise ValidationError(errors)
     visible = set(
@@ -131,6 +140,7 @@ def create_request(
                     requester=actor,
                     unit=actor.unit,
                     purpose=purpose,
+                    use=use,
                     case=case,
                     created_at=now,
                 )
@@ -142,6 +152,7 @@ def create_request(
                     recordings=ids,
                     case=case.number if case is not None else "",
                     purpose=purpose,
+                    use=use,
                 )
                 return req
         except IntegrityError:  # two requests took the same number: take the next
@@ -250,12 +261,25 @@ def record_copy(
         return copy
 
 
-def mark_provided(
-    *, actor: Any, request: AccessRequest, medium: str, recipient_note: str = ""
-) -> AccessRequest:
-    """The archivist hands the copies over: the request is closed (C6.3).
+MAX_RECIPIENT = 100
+
+
+def fulfil(
+    *,
+    actor: Any,
+    request: AccessRequest,
+    recipient: str,
+    medium: str,
+    recipient_note: str = "",
+) -> CopyPackage:
+    """The archivist's one step (C6.3): queue the request's copy package for
+    ``recipient``; when it is built the copies are registered and the request
+    is provided (``build_actions.finish_build``).
 
     Who may act first (403), then the request's state, then the input."""
+    from jilu.access.tasks import enqueue_build
+
+    recipient = " ".join((recipient or "").split())
     recipient_note = (recipient_note or "").strip()
     with transaction.atomic():
         req = _locked(request)
@@ -264,28 +288,40 @@ def mark_provided(
                 _("只有管辖全部所调声像记录的档案管理员可以提供复制件（申请人本人除外，C6.3）。")
             )
         if req.current_status != AccessRequest.Status.APPROVED:
-            raise _status_error(req, _("不能登记提供。"))
-        if medium not in AccessRequest.Medium.values:
-            raise ValidationError(_("请选择提供复制件的介质（光盘、U盘、移动硬盘或网络传输）。"))
-        if len(recipient_note) > MAX_RECIPIENT_NOTE:
-            raise ValidationError(_("领取情况不能超过 %(max)d 字。") % {"max": MAX_RECIPIENT_NOTE})
-        missing = req.recordings.exclude(pk__in=req.copies.values("recording_id")).count()
-        if missing:
-            raise ValidationError(
-                _("还有 %(n)d 条声像记录尚未复制，请先逐条下载原始文件。") % {"n": missing}
+            raise _status_error(req, _("不能制作复制件。"))
+        errors = []
+        if not recipient:
+            errors.append(
+                _("请填写领取人：复制件交给谁（姓名），会写入查看副本的水印和复制件登记。")
             )
-        req.status = AccessRequest.Status.PROVIDED
-        req.provided_by = actor
-        req.provided_at = timezone.now()
+        elif len(recipient) > MAX_RECIPIENT:
+            errors.append(_("领取人不能超过 %(max)d 字。") % {"max": MAX_RECIPIENT})
+        if medium not in AccessRequest.Medium.values:
+            errors.append(_("请选择提供复制件的介质（光盘、U盘、移动硬盘或网络传输）。"))
+        if len(recipient_note) > MAX_RECIPIENT_NOTE:
+            errors.append(_("领取情况不能超过 %(max)d 字。") % {"max": MAX_RECIPIENT_NOTE})
+        if errors:
+            raise ValidationError(errors)
+        package = CopyPackage.objects.create(
+            request=req,
+            recipient=recipient,
+            medium=medium,
+            created_by=actor,
+            total_bytes=sum(req.recordings.values_list("size", flat=True)),
+        )
+        req.status = AccessRequest.Status.PREPARING
+        req.recipient = recipient
         req.medium = medium
         req.recipient_note = recipient_note
-        req.save(update_fields=["status", "provided_by", "provided_at", "medium", "recipient_note"])
+        req.save(update_fields=["status", "recipient", "medium", "recipient_note"])
         _audit(
-            "provide",
+            "fulfil",
             actor=actor,
             req=req,
+            package=package.pk,
+            recipient=recipient,
             medium=medium,
-            recipient_note=recipient_note,
-            copies=req.copies.count(),
+            use=req.use,
         )
-        return req
+        enqueue_build(package.pk)
+        return package

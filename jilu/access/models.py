@@ -31,6 +31,14 @@ class AccessRequest(models.Model):
         PROVIDED = "provided", _("已提供")
         WITHDRAWN = "withdrawn", _("已撤回")
         EXPIRED = "expired", _("已过期")
+        PREPARING = "preparing", _("正在制作复制件")
+
+    class Use(models.TextChoices):
+        """What the copies are for: originals to use as evidence, or to be viewed
+        only, which adds a watermarked viewing copy of each video (C6.5.2)."""
+
+        EVIDENCE = "evidence", _("作为证据或办案使用（原始文件）")
+        VIEWING = "viewing", _("仅供查看（另附带水印的查看副本）")
 
     class Medium(models.TextChoices):
         DISC = "disc", _("光盘")
@@ -46,6 +54,7 @@ class AccessRequest(models.Model):
         "org.Unit", on_delete=models.PROTECT, related_name="access_requests", null=True
     )
     purpose = models.TextField(_("调用事由"))
+    use = models.CharField(_("调用用途"), max_length=10, choices=Use.choices, default=Use.EVIDENCE)
     case = models.ForeignKey(
         "casework.Case",
         on_delete=models.PROTECT,
@@ -79,6 +88,7 @@ class AccessRequest(models.Model):
     provided_at = models.DateTimeField(_("提供时间"), null=True, blank=True)
     medium = models.CharField(_("介质"), max_length=10, choices=Medium.choices, blank=True)
     recipient_note = models.CharField(_("领取情况"), max_length=300, blank=True)
+    recipient = models.CharField(_("领取人"), max_length=100, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -120,6 +130,10 @@ class AccessRequest(models.Model):
         if self.decision == "refused":
             return str(pgettext_lazy("decision", "拒绝"))
         return str(pgettext_lazy("decision", "批准"))
+
+    @property
+    def for_viewing(self) -> bool:
+        return self.use == self.Use.VIEWING
 
     @property
     def open_for_copy(self) -> bool:
@@ -165,3 +179,115 @@ class AccessCopy(models.Model):
     class Meta:
         ordering = ["made_at", "pk"]
         verbose_name = _("调用复制记录")
+
+
+class CopyPackage(models.Model):
+    """The one package an archivist makes to fulfil a request (C6.3): a zip of a
+    BagIt bag with the originals under their standard names and, for a viewing
+    request, a watermarked viewing copy of each video. Built in the background
+    (``jilu.access.tasks``); a failed build may be started again."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        BUILDING = "building", _("正在制作")
+        READY = "ready", _("已完成")
+        FAILED = "failed", _("制作失败")
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="packages")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    recipient = models.CharField(_("领取人"), max_length=100)
+    medium = models.CharField(_("介质"), max_length=10, choices=AccessRequest.Medium.choices)
+    done_bytes = models.BigIntegerField(default=0)
+    total_bytes = models.BigIntegerField(default=0)
+    message = models.CharField(_("进度说明"), max_length=300, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    out_dir = models.CharField(max_length=500, blank=True)
+    zip_path = models.CharField(max_length=500, blank=True)
+    zip_size = models.BigIntegerField(default=0)
+    zip_sha256 = models.CharField(_("压缩包 SHA-256"), max_length=64, blank=True)
+    manifest_sha256 = models.CharField(_("清单文件 SHA-256"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("复制件包")
+
+    def __str__(self) -> str:
+        return f"{self.request.number} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_bytes:
+            return 100 if self.state == self.State.READY else 0
+        return min(100, round(100 * self.done_bytes / self.total_bytes))
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
+
+    @property
+    def message_display(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.message) if self.message else ""
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.request.number}.zip"
+
+
+class IssuedCopy(models.Model):
+    """The copy register (复制件登记): one row per file handed out under a
+    request, with its hashes and to whom, later marked returned or destroyed.
+
+    ``copy_id`` is the per-copy ID; a viewing copy carries it in its metadata
+    and in its picture, so a copy found outside can be traced (C6.5.2)."""
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("原始文件")
+        VIEWING = "viewing", _("带水印的查看副本")
+
+    class State(models.TextChoices):
+        ISSUED = "issued", _("已提供")
+        RETURNED = "returned", _("已收回")
+        DESTROYED = "destroyed", _("已销毁")
+
+    copy_id = models.CharField(_("副本编号"), max_length=20, unique=True)
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="issued")
+    package = models.ForeignKey(CopyPackage, on_delete=models.PROTECT, related_name="issued")
+    recording = models.ForeignKey(
+        "evidence.Recording", on_delete=models.PROTECT, related_name="issued_copies"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    path = models.CharField(_("包内路径"), max_length=600)
+    size = models.BigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, db_index=True)
+    sm3 = models.CharField(max_length=64, db_index=True)
+    recipient = models.CharField(_("领取人"), max_length=100)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("提供时间"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.ISSUED)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("收回或销毁时间"), null=True, blank=True)
+    close_note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["request", "pk"]
+        verbose_name = _("复制件登记")
+
+    def __str__(self) -> str:
+        return self.copy_id
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]

@@ -39,3 +39,26 @@ def grant_copy(
     if not scope.may_provide(archivist, req):
         raise LookupError(f"{archivist} cannot fulfil {req.number}")
     return req
+
+
+def provide(
+    archivist: Any,
+    request: AccessRequest,
+    *,
+    recipient: str = "王五",
+    medium: str = "disc",
+    recipient_note: str = "",
+):
+    """Fulfil ``request`` and run its package build at once (as the worker would)."""
+    from jilu.access.tasks import build_copy_package_job
+
+    package = actions.fulfil(
+        actor=archivist,
+        request=request,
+        recipient=recipient,
+        medium=medium,
+        recipient_note=recipient_note,
+    )
+    build_copy_package_job.call(package.pk)
+    package.refresh_from_db()
+    return package

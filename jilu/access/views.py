@@ -86,6 +86,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "page_obj": page_obj,
             "querystring_without_page": f"tab={tab}&",
+            "may_identify": scope.holds(user, Role.INSPECTOR, Role.ADMIN),
         },
     )
 
@@ -133,6 +134,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     case_text = data.get("case", "")
     case = _case_by(user, case_text)
     purpose = data.get("purpose", "")
+    use = data.get("use", AccessRequest.Use.EVIDENCE)
     if bad:
         errors.append(_("声像记录编号无效：%(ids)s") % {"ids": actions.joined(bad)})
     if case_text.strip() and case is None:
@@ -146,7 +148,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
         errors.append(_("声像记录 %(ids)s 不存在或您无权查看") % {"ids": actions.joined(missing)})
     if request.method == "POST" and not errors:
         try:
-            req = actions.create_request(actor=user, purpose=purpose, recording_ids=ids, case=case)
+            req = actions.create_request(
+                actor=user, purpose=purpose, recording_ids=ids, case=case, use=use
+            )
         except ValidationError as exc:
             errors.extend(exc.messages)
         else:
@@ -164,6 +168,8 @@ def request_create(request: HttpRequest) -> HttpResponse:
             "candidates": candidates,
             "chosen": chosen,
             "purpose": purpose,
+            "use": use,
+            "uses": AccessRequest.Use.choices,
             "case_text": case.number if case is not None else case_text,
             "valid_days": actions.valid_days(),
         },
@@ -175,6 +181,9 @@ def _items(req: AccessRequest) -> list[dict[str, Any]]:
     copies: dict[int, list[Any]] = {}
     for c in req.copies.select_related("made_by"):
         copies.setdefault(c.recording_id, []).append(c)
+    issued: dict[int, list[Any]] = {}
+    for c in req.issued.select_related("closed_by").order_by("kind", "pk"):
+        issued.setdefault(c.recording_id, []).append(c)
     recs = req.recordings.select_related("recorder", "officer").order_by("started_at", "pk")
     from jilu.casework.models import Annotation
 
@@ -182,7 +191,12 @@ def _items(req: AccessRequest) -> list[dict[str, Any]]:
         Annotation.objects.filter(recording__in=recs).values_list("recording_id", "standard_name")
     )
     return [
-        {"rec": r, "standard_name": names.get(r.pk, ""), "copies": copies.get(r.pk, [])}
+        {
+            "rec": r,
+            "standard_name": names.get(r.pk, ""),
+            "copies": copies.get(r.pk, []),
+            "issued": issued.get(r.pk, []),
+        }
         for r in recs
     ]
 
@@ -193,6 +207,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get(request, pk)
     user = request.user
     open_ = req.current_status in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED)
+    packages = list(req.packages.select_related("created_by"))
+    may_fulfil = scope.may_fulfil(user, req)
     return render(
         request,
         "access/request_detail.html",
@@ -202,6 +218,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_approve": scope.may_approve(user, req),
             "may_withdraw": scope.may_withdraw(user, req),
             "may_provide": scope.may_provide(user, req),
+            "may_manage": may_fulfil,
+            "packages": packages,
+            "busy": any(not p.finished for p in packages),
             "providers": scope.providers(req) if open_ else None,
             "mediums": AccessRequest.Medium.choices,
         },
@@ -253,22 +272,6 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         _("已撤回调用单 %(number)s。"),
         lambda req: actions.withdraw(actor=request.user, request=req),
-    )
-
-
-@require_POST
-@login_required
-def request_provide(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        _("调用单 %(number)s 已登记提供，办结。"),
-        lambda req: actions.mark_provided(
-            actor=request.user,
-            request=req,
-            medium=request.POST.get("medium", ""),
-            recipient_note=request.POST.get("recipient_note", ""),
-        ),
     )
 
 

@@ -20,6 +20,11 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _package_dir(settings, tmp_path):
+    settings.ACCESS_PACKAGE_DIR = tmp_path / "access-packages"
+
+
 @pytest.fixture
 def recs(settings, tmp_path, people, tree):
     use_store(settings, tmp_path, "file")

@@ -60,8 +60,11 @@ def _create(client, people, recs, *names, purpose="行政处罚案件取证需�
     return AccessRequest.objects.get(requester=people["officer"], purpose=purpose)
 
 
-def test_full_flow_officer_leader_archivist_with_audit(client, people, recs):
+def test_full_flow_officer_leader_archivist_with_audit(
+    client, people, recs, settings, django_capture_on_commit_callbacks
+):
     """C6.3: request, approval by the responsible leader, copy and hand-over, all on record."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     req = _create(client, people, recs, "a", "b")
     assert re.fullmatch(r"DY\d{4}-\d{6}", req.number)
     assert req.status == "pending" and req.unit == people["officer"].unit
@@ -86,10 +89,7 @@ def test_full_flow_officer_leader_archivist_with_audit(client, people, recs):
     assert req.number in client.get(reverse("access:list") + "?tab=provide").content.decode()
     page = client.get(reverse("evidence:recording_detail", args=[recs["a"].pk])).content.decode()
     assert 'id="download"' in page and req.number in page
-    # Handing over before every item is copied is refused and changes nothing.
-    client.post(reverse("access:provide", args=[req.pk]), {"medium": "disc"})
-    req.refresh_from_db()
-    assert req.status == "approved"
+    # A single download from the recording page is still recorded against the request.
     response = _download(client, recs["a"], req)
     assert response.status_code == 200 and streamed(response) == DATA
     assert _download(client, recs["b"]).status_code == 200
@@ -98,20 +98,29 @@ def test_full_flow_officer_leader_archivist_with_audit(client, people, recs):
         (recs["a"], people["archivist"]),
         (recs["b"], people["archivist"]),
     ]
-    response = client.post(
-        reverse("access:provide", args=[req.pk]),
-        {"medium": "disc", "recipient_note": "王五本人领取一份"},
-    )
+    # Without a recipient the package is refused and nothing changes.
+    client.post(reverse("access:fulfil", args=[req.pk]), {"medium": "disc", "recipient": " "})
+    req.refresh_from_db()
+    assert req.status == "approved" and not req.packages.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("access:fulfil", args=[req.pk]),
+            {"medium": "disc", "recipient": "王五", "recipient_note": "王五本人领取一份"},
+        )
     assert response.status_code == 302
     req.refresh_from_db()
     assert req.status == "provided" and req.provided_by == people["archivist"]
     assert req.medium == "disc" and req.recipient_note == "王五本人领取一份"
+    assert req.recipient == "王五" and req.issued.count() == 2
 
     assert _audit(req) == [
         "access.request.create",
         "access.request.approve",
         "access.request.copy",
         "access.request.copy",
+        "access.request.fulfil",
+        "access.package.start",
+        "access.package.ready",
         "access.request.provide",
     ]
     downloads = AuditEntry.objects.filter(action="evidence.recording.download")
@@ -161,8 +170,8 @@ def test_download_refused_after_expiry(client, people, recs):
     assert req.current_status == "expired"
     html = client.get(reverse("access:detail", args=[req.pk])).content.decode()
     assert 'data-status="expired"' in html and "已过期" in html
-    with pytest.raises(ValidationError):
-        actions.mark_provided(actor=people["archivist"], request=req, medium="usb")
+    with pytest.raises(ValidationError, match="已过期"):
+        actions.fulfil(actor=people["archivist"], request=req, recipient="王五", medium="usb")
     assert scope.awaiting_copy(people["archivist"]).count() == 0
 
 

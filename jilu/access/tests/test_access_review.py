@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jilu.access import actions, scope
 from jilu.access.models import AccessRequest
-from jilu.access.testing import grant_copy
+from jilu.access.testing import grant_copy, provide
 from jilu.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -132,19 +132,19 @@ def test_permission_is_checked_before_state_and_input(client, people, recs):
     for name in ("officer", "squad_leader", "inspector"):
         client.force_login(people[name])
         for target in (req, pending):
-            response = client.post(reverse("access:provide", args=[target.pk]), {"medium": ""})
+            response = client.post(reverse("access:fulfil", args=[target.pk]), {"medium": ""})
             assert response.status_code == 403, (name, target.status)
     with pytest.raises(PermissionDenied):
         actions.refuse(actor=people["officer"], request=pending, note="")
     with pytest.raises(PermissionDenied):
-        actions.mark_provided(actor=people["officer"], request=pending, medium="bogus")
+        actions.fulfil(actor=people["officer"], request=pending, recipient="", medium="bogus")
     # The leader who may act still gets the state and input messages.
     with pytest.raises(ValidationError, match="不能再审批"):
         actions.refuse(actor=people["squad_leader"], request=refused, note="")
     with pytest.raises(ValidationError, match="拒绝调用申请须写明理由"):
         actions.refuse(actor=people["squad_leader"], request=pending, note=" ")
-    with pytest.raises(ValidationError, match="不能登记提供"):
-        actions.mark_provided(actor=people["archivist"], request=pending, medium="bogus")
+    with pytest.raises(ValidationError, match="不能制作复制件"):
+        actions.fulfil(actor=people["archivist"], request=pending, recipient="", medium="bogus")
     statuses = {r.pk: r.status for r in AccessRequest.objects.all()}
     assert statuses == {req.pk: "approved", refused.pk: "refused", pending.pk: "pending"}
 
@@ -163,8 +163,8 @@ def test_unknown_recording_id_on_the_form_is_reported(client, people, recs):
 
 def _approved_then_provided(client, people, recs):
     req = grant_copy(people["archivist"], [recs["a"]])
-    actions.record_copy(actor=people["archivist"], request=req, recording=recs["a"])
-    actions.mark_provided(actor=people["archivist"], request=req, medium="disc")
+    provide(people["archivist"], req, medium="disc")
+    req.refresh_from_db()
     return req
 
 
