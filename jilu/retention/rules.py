@@ -14,7 +14,7 @@ anything tied to an open case is never disposable.
 | ``case_file`` | C5.6 | the case file's 保管期限 (30 or 10 years), counted from 1 January of the year after the case was closed, as archive periods are |
 | ``case_permanent`` | C5.6 | no end: the case file is kept permanently (永久) |
 | ``hold`` | C6.4, C5.5 | no end while an inspection, legal or litigation hold covers it |
-| ``access_request`` | C6.3 | no end while an access request naming it is pending or approved and unexpired |
+| ``access_request`` | C6.3 | no end while an access request naming it is pending, approved and unexpired, or its copies are being prepared |
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def decide(recording_ids: Iterable[int], *, now: datetime | None = None) -> dict
 
     # Access requests that still name it: pending, or approved and not expired (C6.3).
     open_requests = AccessRequest.objects.filter(
-        Q(status=AccessRequest.Status.PENDING)
+        Q(status__in=[AccessRequest.Status.PENDING, AccessRequest.Status.PREPARING])
         | Q(status=AccessRequest.Status.APPROVED)
         & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
     )
