@@ -104,6 +104,19 @@ ACTION_LABELS = {
     "access.request.withdraw": pgettext_lazy("audit", "撤回调用申请"),
     "access.request.copy": pgettext_lazy("audit", "按调用单复制原始文件"),
     "access.request.provide": pgettext_lazy("audit", "登记提供复制件"),
+    "access.copy.identify": pgettext_lazy("audit", "识别副本"),
+    "access.package.download": pgettext_lazy("audit", "下载调用复制件包"),
+    "evidence.object.dispose": pgettext_lazy("audit", "销毁存储对象（留有销毁记录）"),
+    "org.workbook.upload": pgettext_lazy("audit", "上传工作簿"),
+    "org.workbook.confirm": pgettext_lazy("audit", "确认导入工作簿"),
+    "retention.hold.place": pgettext_lazy("audit", "设置保全"),
+    "retention.hold.release_request": pgettext_lazy("audit", "申请解除保全"),
+    "retention.hold.release": pgettext_lazy("audit", "批准解除保全"),
+    "retention.disposal.propose": pgettext_lazy("audit", "生成销毁清单"),
+    "retention.disposal.review": pgettext_lazy("audit", "审核销毁清单"),
+    "retention.disposal.approve": pgettext_lazy("audit", "批准销毁清单"),
+    "retention.disposal.refuse": pgettext_lazy("audit", "驳回销毁清单"),
+    "retention.disposal.execute": pgettext_lazy("audit", "执行销毁"),
 }
 
 SYSTEM_ACTORS = {
