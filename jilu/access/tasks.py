@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-import time
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from django_tasks import task
 from jilu.access import build_actions as actions
 from jilu.access.models import AccessRequest, CopyPackage
 from jilu.evidence.tasks import _transient
-from jilu.transfer.tasks import backoff
+from jilu.transfer.tasks import backoff, enqueue_job, throttled_progress
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +57,7 @@ def new_copy_id() -> str:
 
 
 def _enqueue(package_id: int, *, run_after=None) -> None:
-    job = build_copy_package_job
-    if run_after is not None and job.get_backend().supports_defer:
-        job = job.using(run_after=run_after)
-    job.enqueue(package_id)
+    enqueue_job(build_copy_package_job, package_id, run_after=run_after)
 
 
 def enqueue_build(package_id: int) -> None:
@@ -70,16 +66,7 @@ def enqueue_build(package_id: int) -> None:
 
 
 def _progress(package_id: int):
-    last = [0.0]
-
-    def report(done: int, total: int, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
-            return
-        last[0] = now
-        actions.note_progress(package_id, done, total, message)
-
-    return report
+    return throttled_progress(actions.note_progress, package_id)
 
 
 def wants_viewing_copy(recording) -> bool:

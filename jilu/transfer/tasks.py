@@ -63,11 +63,15 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS))
 
 
-def _enqueue(package_id: int, *, run_after=None) -> None:
-    job = build_package_job
+def enqueue_job(job, package_id: int, *, run_after=None) -> None:
+    """Enqueue ``job`` for one package, deferred when the backend can (a retry)."""
     if run_after is not None and job.get_backend().supports_defer:
         job = job.using(run_after=run_after)
     job.enqueue(package_id)
+
+
+def _enqueue(package_id: int, *, run_after=None) -> None:
+    enqueue_job(build_package_job, package_id, run_after=run_after)
 
 
 def enqueue_build(package_id: int) -> None:
@@ -75,7 +79,9 @@ def enqueue_build(package_id: int) -> None:
     transaction.on_commit(partial(_enqueue, package_id), robust=True)
 
 
-def _progress(package_id: int):
+def throttled_progress(note, package_id: int):
+    """A build's progress callback that writes ``note(id, done, total, message)``
+    at most every PROGRESS_EVERY_SECONDS, and always the last step."""
     last = [0.0]
 
     def report(done: int, total: int, message: str) -> None:
@@ -83,9 +89,13 @@ def _progress(package_id: int):
         if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
             return
         last[0] = now
-        actions.note_progress(package_id, done, total, message)
+        note(package_id, done, total, message)
 
     return report
+
+
+def _progress(package_id: int):
+    return throttled_progress(actions.note_progress, package_id)
 
 
 def _discs(result) -> list[dict]:
