@@ -219,6 +219,23 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
 SECRET_KEY_MIN_LENGTH = 32
 
 
+def store_origins(s3: S3Config | None) -> list[str]:
+    """Where a browser fetches media when plays are answered with presigned URLs:
+    the object store's origin (scheme, host and port), for the page's
+    Content-Security-Policy. Empty without an S3 store."""
+    if s3 is None:
+        return []
+    if s3.endpoint_url:
+        parts = urlsplit(s3.endpoint_url)
+        port = f":{parts.port}" if parts.port else ""
+        return [f"{parts.scheme}://{parts.hostname}{port}"]
+    # AWS itself: virtual-hosted and path-style addresses of the region.
+    return [
+        f"https://{s3.bucket}.s3.{s3.region}.amazonaws.com",
+        f"https://s3.{s3.region}.amazonaws.com",
+    ]
+
+
 def secret_key(data_dir: Path) -> str:
     """``JILU_SECRET_KEY``, or one generated once into ``JILU_DATA_DIR/secret_key``.
 

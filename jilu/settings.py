@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import csp.constants as csp
 from django.utils.translation import gettext_lazy as _
 
 from jilu import conf
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "jilu.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jilu.middleware.SessionRefreshMiddleware",
     "jilu.middleware.ChosenLanguageMiddleware",
@@ -152,6 +155,30 @@ SERVE_LINK_SECONDS = conf.env_int("JILU_SERVE_LINK_SECONDS", 600, minimum=10)
 SERVE_LINK_PREFIX = conf.env_str("JILU_SERVE_LINK_PREFIX", "/_jilu_media/")
 # Front servers whose X-Real-IP header names the client (audit log addresses).
 TRUSTED_PROXIES = conf.env_networks("JILU_TRUSTED_PROXIES", [])
+
+# --- Content-Security-Policy (django-csp) ------------------------------------
+# Scripts only from this site's static files: no inline <script>, no on*=""
+# handlers, no eval. Styles likewise, except the <style> of the two printable
+# forms served as pages (the A5 script card, the printed 调用单), which carry a
+# per-response nonce: WeasyPrint renders the same templates into PDFs from a
+# string, without a server to fetch a stylesheet from. Media and images may
+# also come from the object store when plays are served by presigned URLs.
+_STORE_ORIGINS = conf.store_origins(S3) if SERVE_MODE == "s3" else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:", *_STORE_ORIGINS],
+        "media-src": [csp.SELF, *_STORE_ORIGINS],
+        "connect-src": [csp.SELF, *_STORE_ORIGINS],
+        "font-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 
 # C6.3: how long a leader's approval of an access request (调用单) lets the
 # archivist make its copies.
