@@ -219,6 +219,31 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
 SECRET_KEY_MIN_LENGTH = 32
 
 
+def parse_cache_url(name: str, url: str) -> dict:
+    """A CACHES entry: ``locmem://`` (one process's memory, the embedded
+    default) or ``redis://[:password@]host[:port][/db]`` (``rediss://`` for
+    TLS), shared by every web process of a city deployment."""
+    parts = urlsplit(url)
+    if parts.scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jilu"}
+    if parts.scheme in {"redis", "rediss"}:
+        if not parts.hostname:
+            raise ConfigError(f"{name}={url!r}: the Redis host is missing (redis://host:6379/0)")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ConfigError(f"{name}={url!r}: the port is not a number") from None
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ConfigError(f"{name}={url!r}: the Redis database must be a number (…/0)")
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "jilu",
+        }
+    raise ConfigError(f"{name}={url!r}: unsupported cache; use locmem:// or redis://host:6379/0")
+
+
 def store_origins(s3: S3Config | None) -> list[str]:
     """Where a browser fetches media when plays are answered with presigned URLs:
     the object store's origin (scheme, host and port), for the page's

@@ -120,6 +120,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = conf.env_bool("JILU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Password spraying: failed sign-ins (pages and API) counted per client address;
+# after this many within the window, that address waits for the window to end.
+SIGNIN_THROTTLE_FAILURES = conf.env_int("JILU_SIGNIN_THROTTLE_FAILURES", 20, minimum=1)
+SIGNIN_THROTTLE_MINUTES = conf.env_int("JILU_SIGNIN_THROTTLE_MINUTES", 15, minimum=1)
 API_TOKEN_DAYS = conf.env_int("JILU_API_TOKEN_DAYS", 30, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
@@ -195,6 +199,14 @@ FIXITY_PARALLEL = conf.env_int("JILU_FIXITY_PARALLEL", 1, minimum=1, maximum=16)
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.
 CASEWORK_NAME_TEMPLATE = conf.env_str("JILU_NAME_TEMPLATE", "")
+
+# --- cache ------------------------------------------------------------------
+# Sign-in throttling counters, audit de-duplication and alarm locks. One
+# process's memory in the embedded default; Redis shared by every web process in
+# a city deployment (JILU_CACHE_URL=redis://host:6379/0).
+CACHES = {
+    "default": conf.parse_cache_url("JILU_CACHE_URL", conf.env_str("JILU_CACHE_URL", "locmem://"))
+}
 
 # --- background tasks -----------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
