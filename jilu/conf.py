@@ -244,6 +244,26 @@ def parse_cache_url(name: str, url: str) -> dict:
     raise ConfigError(f"{name}={url!r}: unsupported cache; use locmem:// or redis://host:6379/0")
 
 
+def env_secure_cookies(name: str) -> bool:
+    """Whether cookies are Secure on plain HTTP too.
+
+    ``auto`` (the default; ``false`` means the same): cookies are Secure on
+    every request that arrived over HTTPS, directly or through a trusted proxy
+    that says so, and plain on plain HTTP (the embedded default on
+    http://127.0.0.1). ``always`` (or ``true``): Secure whatever the request, for
+    a front server that ends TLS without telling Jilu.
+    """
+    value = _raw(name)
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in {"auto", "false", "0", "no", "off"}:
+        return False
+    if lowered in {"always", "true", "1", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name}={value!r} is not one of: auto, always")
+
+
 def store_origins(s3: S3Config | None) -> list[str]:
     """Where a browser fetches media when plays are answered with presigned URLs:
     the object store's origin (scheme, host and port), for the page's

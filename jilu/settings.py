@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "jilu.middleware.ClientAddressMiddleware",
+    "jilu.middleware.SecureCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,8 +119,13 @@ SESSION_COOKIE_AGE = conf.env_int("JILU_SESSION_IDLE_MINUTES", 30, minimum=1) * 
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = conf.env_bool("JILU_SECURE_COOKIES", False)
+# Cookies (session, CSRF, language) are Secure on every request that came over
+# HTTPS (jilu.middleware.SecureCookiesMiddleware), so the embedded default on
+# http://127.0.0.1 keeps working; JILU_SECURE_COOKIES=always makes them Secure
+# on plain HTTP too.
+SESSION_COOKIE_SECURE = conf.env_secure_cookies("JILU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Password spraying: failed sign-ins (pages and API) counted per client address;
 # after this many within the window, that address waits for the window to end.
 SIGNIN_THROTTLE_FAILURES = conf.env_int("JILU_SIGNIN_THROTTLE_FAILURES", 20, minimum=1)
@@ -159,6 +165,12 @@ SERVE_LINK_SECONDS = conf.env_int("JILU_SERVE_LINK_SECONDS", 600, minimum=10)
 SERVE_LINK_PREFIX = conf.env_str("JILU_SERVE_LINK_PREFIX", "/_jilu_media/")
 # Front servers whose X-Real-IP header names the client (audit log addresses).
 TRUSTED_PROXIES = conf.env_networks("JILU_TRUSTED_PROXIES", [])
+# Whether the browser's connection was HTTPS: a trusted front server says so in
+# X-Forwarded-Proto (`jilu nginx-conf` sets it); from anyone else the header is
+# dropped (jilu.middleware.ClientAddressMiddleware). HSTS is sent on HTTPS only.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+SECURE_HSTS_SECONDS = conf.env_int("JILU_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("JILU_HSTS_INCLUDE_SUBDOMAINS", False)
 
 # --- Content-Security-Policy (django-csp) ------------------------------------
 # Scripts only from this site's static files: no inline <script>, no on*=""
