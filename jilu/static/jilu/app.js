@@ -19,12 +19,14 @@
 
   window.jilu = {place: place};
 
-  /* A form submitted by a button with data-confirm asks first. The browser
-     checks the form's required fields before this runs. */
+  /* A form submitted by a button with data-confirm asks first, once its
+     fields are filled in as required (a form marked novalidate that is not
+     goes to the server unasked, which says what is missing). */
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     var text = button && button.getAttribute("data-confirm");
-    if (text && !window.confirm(text)) event.preventDefault();
+    if (!text || !event.target.checkValidity()) return;
+    if (!window.confirm(text)) event.preventDefault();
   });
 
   document.addEventListener("click", function (event) {
