@@ -39,6 +39,15 @@ _allow_flush_of_audit_log()
 
 
 @pytest.fixture(autouse=True)
+def _clear_cache():
+    """Sign-in throttling counters, audit de-duplication and alarm locks live in
+    the cache: every test starts with none of another test's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -219,6 +219,68 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
 SECRET_KEY_MIN_LENGTH = 32
 
 
+def parse_cache_url(name: str, url: str) -> dict:
+    """A CACHES entry: ``locmem://`` (one process's memory, the embedded
+    default) or ``redis://[:password@]host[:port][/db]`` (``rediss://`` for
+    TLS), shared by every web process of a city deployment."""
+    parts = urlsplit(url)
+    if parts.scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jilu"}
+    if parts.scheme in {"redis", "rediss"}:
+        if not parts.hostname:
+            raise ConfigError(f"{name}={url!r}: the Redis host is missing (redis://host:6379/0)")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ConfigError(f"{name}={url!r}: the port is not a number") from None
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ConfigError(f"{name}={url!r}: the Redis database must be a number (…/0)")
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "jilu",
+        }
+    raise ConfigError(f"{name}={url!r}: unsupported cache; use locmem:// or redis://host:6379/0")
+
+
+def env_secure_cookies(name: str) -> bool:
+    """Whether cookies are Secure on plain HTTP too.
+
+    ``auto`` (the default; ``false`` means the same): cookies are Secure on
+    every request that arrived over HTTPS, directly or through a trusted proxy
+    that says so, and plain on plain HTTP (the embedded default on
+    http://127.0.0.1). ``always`` (or ``true``): Secure whatever the request, for
+    a front server that ends TLS without telling Jilu.
+    """
+    value = _raw(name)
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in {"auto", "false", "0", "no", "off"}:
+        return False
+    if lowered in {"always", "true", "1", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name}={value!r} is not one of: auto, always")
+
+
+def store_origins(s3: S3Config | None) -> list[str]:
+    """Where a browser fetches media when plays are answered with presigned URLs:
+    the object store's origin (scheme, host and port), for the page's
+    Content-Security-Policy. Empty without an S3 store."""
+    if s3 is None:
+        return []
+    if s3.endpoint_url:
+        parts = urlsplit(s3.endpoint_url)
+        port = f":{parts.port}" if parts.port else ""
+        return [f"{parts.scheme}://{parts.hostname}{port}"]
+    # AWS itself: virtual-hosted and path-style addresses of the region.
+    return [
+        f"https://{s3.bucket}.s3.{s3.region}.amazonaws.com",
+        f"https://s3.{s3.region}.amazonaws.com",
+    ]
+
+
 def _generated_once(key_file: Path, data_dir: Path, what: str, variable: str) -> str:
     """The text of ``key_file``, which the first process to start creates with a
     new random key (exclusively and mode 600, so processes starting together

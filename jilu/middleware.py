@@ -69,7 +69,9 @@ class ClientAddressMiddleware:
     nginx (``jilu nginx-conf``) sets ``X-Real-IP`` to the address it accepted
     the connection from. The header is believed only when the request arrives
     from one of ``JILU_TRUSTED_PROXIES``; from anywhere else it is ignored, so a
-    client cannot write someone else's address into the audit log.
+    client cannot write someone else's address into the audit log, nor spread
+    its sign-in attempts over made-up addresses. ``X-Forwarded-Proto`` likewise
+    counts only from a trusted proxy.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -77,14 +79,40 @@ class ClientAddressMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         proxies = settings.TRUSTED_PROXIES
-        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
-        if proxies and forwarded:
-            peer = _address(request.META.get("REMOTE_ADDR", ""))
-            client = _address(forwarded)
-            if peer is not None and client is not None and any(peer in net for net in proxies):
-                request.META["JILU_PROXY_ADDR"] = request.META["REMOTE_ADDR"]
-                request.META["REMOTE_ADDR"] = str(client)
+        peer = _address(request.META.get("REMOTE_ADDR", "")) if proxies else None
+        trusted = peer is not None and any(peer in net for net in proxies)
+        if not trusted:
+            # Only a trusted front server may say that the browser came over
+            # HTTPS (SECURE_PROXY_SSL_HEADER): Secure cookies and HSTS follow it.
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+            return self.get_response(request)
+        client = _address(request.META.get("HTTP_X_REAL_IP", ""))
+        if client is not None:
+            request.META["JILU_PROXY_ADDR"] = request.META["REMOTE_ADDR"]
+            request.META["REMOTE_ADDR"] = str(client)
         return self.get_response(request)
+
+
+class SecureCookiesMiddleware:
+    """Every cookie set in answer to an HTTPS request is Secure.
+
+    Django's SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE are fixed for the
+    process; here the request decides, so one configuration serves the embedded
+    default on http://127.0.0.1 (plain cookies, or signing in would fail) and a
+    deployment behind HTTPS (cookies never sent over plain HTTP). Whether a
+    request is HTTPS comes from the connection or, behind a trusted proxy, from
+    its X-Forwarded-Proto (see ClientAddressMiddleware).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.is_secure():
+            for morsel in response.cookies.values():
+                morsel["secure"] = True
+        return response
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

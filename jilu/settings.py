@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import csp.constants as csp
 from django.utils.translation import gettext_lazy as _
 
 from jilu import conf
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -49,7 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "jilu.middleware.ClientAddressMiddleware",
+    "jilu.middleware.SecureCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jilu.middleware.SessionRefreshMiddleware",
     "jilu.middleware.ChosenLanguageMiddleware",
@@ -117,8 +121,17 @@ SESSION_COOKIE_AGE = conf.env_int("JILU_SESSION_IDLE_MINUTES", 30, minimum=1) * 
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = conf.env_bool("JILU_SECURE_COOKIES", False)
+# Cookies (session, CSRF, language) are Secure on every request that came over
+# HTTPS (jilu.middleware.SecureCookiesMiddleware), so the embedded default on
+# http://127.0.0.1 keeps working; JILU_SECURE_COOKIES=always makes them Secure
+# on plain HTTP too.
+SESSION_COOKIE_SECURE = conf.env_secure_cookies("JILU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Password spraying: failed sign-ins (pages and API) counted per client address;
+# after this many within the window, that address waits for the window to end.
+SIGNIN_THROTTLE_FAILURES = conf.env_int("JILU_SIGNIN_THROTTLE_FAILURES", 20, minimum=1)
+SIGNIN_THROTTLE_MINUTES = conf.env_int("JILU_SIGNIN_THROTTLE_MINUTES", 15, minimum=1)
 API_TOKEN_DAYS = conf.env_int("JILU_API_TOKEN_DAYS", 30, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
@@ -154,6 +167,36 @@ SERVE_LINK_SECONDS = conf.env_int("JILU_SERVE_LINK_SECONDS", 600, minimum=10)
 SERVE_LINK_PREFIX = conf.env_str("JILU_SERVE_LINK_PREFIX", "/_jilu_media/")
 # Front servers whose X-Real-IP header names the client (audit log addresses).
 TRUSTED_PROXIES = conf.env_networks("JILU_TRUSTED_PROXIES", [])
+# Whether the browser's connection was HTTPS: a trusted front server says so in
+# X-Forwarded-Proto (`jilu nginx-conf` sets it); from anyone else the header is
+# dropped (jilu.middleware.ClientAddressMiddleware). HSTS is sent on HTTPS only.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+SECURE_HSTS_SECONDS = conf.env_int("JILU_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("JILU_HSTS_INCLUDE_SUBDOMAINS", False)
+
+# --- Content-Security-Policy (django-csp) ------------------------------------
+# Scripts only from this site's static files: no inline <script>, no on*=""
+# handlers, no eval. Styles likewise, except the <style> of the two printable
+# forms served as pages (the A5 script card, the printed 调用单), which carry a
+# per-response nonce: WeasyPrint renders the same templates into PDFs from a
+# string, without a server to fetch a stylesheet from. Media and images may
+# also come from the object store when plays are served by presigned URLs.
+_STORE_ORIGINS = conf.store_origins(S3) if SERVE_MODE == "s3" else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:", *_STORE_ORIGINS],
+        "media-src": [csp.SELF, *_STORE_ORIGINS],
+        "connect-src": [csp.SELF, *_STORE_ORIGINS],
+        "font-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 
 # C6.3: how long a leader's approval of an access request (调用单) lets the
 # archivist make its copies.
@@ -180,6 +223,14 @@ AUDIT_CHECKPOINT_MINUTES = conf.env_int("JILU_AUDIT_CHECKPOINT_MINUTES", 10, min
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.
 CASEWORK_NAME_TEMPLATE = conf.env_str("JILU_NAME_TEMPLATE", "")
+
+# --- cache ------------------------------------------------------------------
+# Sign-in throttling counters, audit de-duplication and alarm locks. One
+# process's memory in the embedded default; Redis shared by every web process in
+# a city deployment (JILU_CACHE_URL=redis://host:6379/0).
+CACHES = {
+    "default": conf.parse_cache_url("JILU_CACHE_URL", conf.env_str("JILU_CACHE_URL", "locmem://"))
+}
 
 # --- background tasks -----------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

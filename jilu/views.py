@@ -1,4 +1,5 @@
-"""The web shell: sign-in with lockout, sign-out, password change, home per role."""
+"""The web shell: sign-in with lockout and per-address throttling, sign-out,
+password change, home per role."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jilu.org import actions
+from jilu.org import actions, throttle
 from jilu.org.models import Person
 from jilu.web.home import home_context, primary_role
 
@@ -33,16 +34,40 @@ class SignInForm(forms.Form):
     def __init__(self, request: HttpRequest | None = None, *args, **kwargs) -> None:
         self.request = request
         self.user_cache: Person | None = None
+        self.throttled: throttle.Throttled | None = None
         super().__init__(*args, **kwargs)
+
+    def _throttled(self, stopped: throttle.Throttled) -> forms.ValidationError:
+        """Too many failed sign-ins from this address: say until when."""
+        self.throttled = stopped
+        return forms.ValidationError(
+            _(
+                "从你所在的网络地址登录失败的次数过多，已暂停登录，请在 %(time)s"
+                "（北京时间，约 %(m)s 分钟后）再试。忘记密码请联系系统管理员重置。"
+            )
+            % {
+                "time": timezone.localtime(stopped.until).strftime("%H:%M"),
+                "m": max(1, -(-stopped.retry_after // 60)),
+            },
+            code="throttled",
+        )
 
     def clean(self) -> dict:
         data = super().clean()
         username, password = data.get("username"), data.get("password")
         if not username or not password:
             return data
+        ip = client_ip(self.request)
+        stopped = throttle.check(ip)
+        if stopped is not None:
+            throttle.refused(ip, username=username, via="web")
+            raise self._throttled(stopped)
         person = Person.objects.filter(username=username).first()
         if person is not None and actions.is_locked(person):
-            actions.login_refused_locked(person=person, ip=client_ip(self.request))
+            actions.login_refused_locked(person=person, ip=ip)
+            stopped = throttle.failed(ip, via="web")
+            if stopped is not None:
+                raise self._throttled(stopped)
             minutes = max(1, int((person.locked_until - timezone.now()).total_seconds() // 60) + 1)
             raise forms.ValidationError(
                 _("连续登录失败次数过多，账号已锁定，请 %(m)s 分钟后再试或联系系统管理员。")
@@ -51,7 +76,10 @@ class SignInForm(forms.Form):
             )
         user = authenticate(self.request, username=username, password=password)
         if user is None:
-            person = actions.login_failed(username=username, ip=client_ip(self.request))
+            person = actions.login_failed(username=username, ip=ip)
+            stopped = throttle.failed(ip, via="web")
+            if stopped is not None:
+                raise self._throttled(stopped)
             if person is not None and actions.is_locked(person):
                 raise forms.ValidationError(
                     _("连续登录失败次数过多，账号已锁定，请稍后再试或联系系统管理员。"),
@@ -75,6 +103,13 @@ class SignInView(LoginView):
         ctx = super().get_context_data(**kwargs)
         ctx["idle_minutes"] = settings.SESSION_COOKIE_AGE // 60
         return ctx
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
         person = form.get_user()

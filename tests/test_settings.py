@@ -258,6 +258,11 @@ BAD_CONFIGS = [
     ({"JILU_STORAGE": "s3"}, "JILU_S3_BUCKET"),
     ({"JILU_SECRET_KEY": "too-short"}, "JILU_SECRET_KEY"),
     ({"JILU_LOG_LEVEL": "LOUD"}, "JILU_LOG_LEVEL"),
+    ({"JILU_CACHE_URL": "memcached://cache:11211"}, "JILU_CACHE_URL"),
+    ({"JILU_SECURE_COOKIES": "sometimes"}, "JILU_SECURE_COOKIES"),
+    ({"JILU_HSTS_SECONDS": "-1"}, "JILU_HSTS_SECONDS"),
+    ({"JILU_SIGNIN_THROTTLE_FAILURES": "0"}, "JILU_SIGNIN_THROTTLE_FAILURES"),
+    ({"JILU_SIGNIN_THROTTLE_MINUTES": "a while"}, "JILU_SIGNIN_THROTTLE_MINUTES"),
     # C5.3: a naming template with an unknown field stops start-up.
     ({"JILU_NAME_TEMPLATE": "{unit}_{bogus}_{date}"}, "JILU_NAME_TEMPLATE"),
 ]

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "auth.login_failed": pgettext_lazy("audit", "登录失败"),
     "auth.locked_out": pgettext_lazy("audit", "账号因连续登录失败被锁定"),
     "auth.login_locked": pgettext_lazy("audit", "锁定期间尝试登录"),
+    "auth.throttled": pgettext_lazy("audit", "同一地址登录失败过多，暂停登录"),
     "auth.token_issued": pgettext_lazy("audit", "签发 API 令牌"),
     "org.roster.import": pgettext_lazy("audit", "导入名册"),
     "org.roster.export": pgettext_lazy("audit", "导出名册"),

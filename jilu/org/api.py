@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from jilu.audit.chain import record
-from jilu.org import actions, queries, roster
+from jilu.org import actions, queries, roster, throttle
 from jilu.org.api_auth import token_digest
 from jilu.org.api_types import Error
 from jilu.org.models import ApiToken, Person, Unit
@@ -94,17 +94,45 @@ def require_person(request: HttpRequest) -> Person:
     return user
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: Error, 423: Error})
+def _throttled(stopped: throttle.Throttled) -> HttpResponse:
+    """429 with Retry-After: too many failed sign-ins from this address."""
+    until = timezone.localtime(stopped.until).strftime("%H:%M")
+    response = JsonResponse(
+        {
+            "detail": f"从该网络地址登录失败的次数过多，已暂停登录，请在 {until}（北京时间，"
+            f"{stopped.retry_after} 秒后）再试",
+            "retry_after": stopped.retry_after,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(stopped.retry_after)
+    return response
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: Error, 423: Error, 429: Error})
 def issue_token(request: HttpRequest, body: TokenIn):
-    """Exchange a username and password for a bearer token (same lockout as the web)."""
+    """Exchange a username and password for a bearer token (same lockout as the web).
+
+    Failed attempts are also counted per client address, as on the sign-in
+    page: past the limit the address is answered 429 with Retry-After."""
     ip = request.META.get("REMOTE_ADDR")
+    stopped = throttle.check(ip)
+    if stopped is not None:
+        throttle.refused(ip, username=body.username, via="api")
+        return _throttled(stopped)
     person = Person.objects.filter(username=body.username).first()
     if person is not None and actions.is_locked(person):
         actions.login_refused_locked(person=person, ip=ip, via="api")
+        stopped = throttle.failed(ip, via="api")
+        if stopped is not None:
+            return _throttled(stopped)
         return Status(423, {"detail": "连续登录失败次数过多，账号已锁定，请稍后再试"})
     user = authenticate(request, username=body.username, password=body.password)
     if user is None:
         actions.login_failed(username=body.username, ip=ip)
+        stopped = throttle.failed(ip, via="api")
+        if stopped is not None:
+            return _throttled(stopped)
         return Status(401, {"detail": "登录名或密码不正确"})
     raw = "jpt_" + secrets.token_urlsafe(32)
     expires = timezone.now() + timedelta(days=settings.API_TOKEN_DAYS)

@@ -85,7 +85,7 @@ def test_case_page_needs_reason_and_confirmation_and_shows_the_reason(people, ca
     detail = reverse("casework:case_detail", args=[case.pk])
     url = reverse("casework:case_status", args=[case.pk])
     page = c.get(detail).content.decode()
-    assert 'id="close-form"' in page and "confirm(" in page and 'name="confirm"' in page
+    assert 'id="close-form"' in page and "data-confirm=" in page and 'name="confirm"' in page
     assert "不予处罚" in page and "撤销立案" in page
     data = {"status": "closed", "reason": "revoked", "note": "重复立案"}
     # No confirmation: refused with a clear message, nothing changed.

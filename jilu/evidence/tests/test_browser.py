@@ -100,7 +100,7 @@ def test_officer_plays_and_seeks_their_recording(page, officer_day):
     page.evaluate(
         "() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }"
     )
-    page.wait_for_function("document.querySelector('video').readyState >= 3", timeout=15000)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 3", timeout=15000)
     page.evaluate("() => { document.querySelector('video').currentTime = 2.0; }")
     page.wait_for_function(
         "() => { const v = document.querySelector('video');"

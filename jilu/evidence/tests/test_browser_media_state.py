@@ -50,7 +50,7 @@ def test_strip_is_shown_and_plays_work(page, processed):
     )
     assert page.locator("#has-audio").text_content().startswith("有")
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
-    page.wait_for_function("document.querySelector('video').readyState >= 3")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 3")
     assert page.locator("#play-problem").is_hidden()
 
 

@@ -356,7 +356,7 @@ def test_browser_plays_through_nginx_and_renews_an_expired_link(
         page.goto(f"{page.base_url}/recordings/{rec.pk}/")
         page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; }")
         page.evaluate("() => document.querySelector('video').play()")
-        page.wait_for_function("document.querySelector('video').readyState >= 3")
+        page.wait_for_function("() => document.querySelector('video').readyState >= 3")
         page.evaluate("() => { document.querySelector('video').currentTime = 2.0; }")
         page.wait_for_function(
             "() => { const v = document.querySelector('video');"
