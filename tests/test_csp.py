@@ -21,11 +21,12 @@ import jilu
 from jilu.urls import urlpatterns as jilu_urlpatterns
 
 JILU = Path(jilu.__file__).parent
-# Not served by Django: the disc's offline index (a file on a disc) and the
-# printed record list (only ever a PDF).
+# Not served by Django: the disc's offline index (a file on a disc), the
+# printed record list and the printed disposal list (only ever PDFs).
 NOT_SERVED = {
     JILU / "transfer" / "templates" / "transfer" / "disc_index.html",
     JILU / "casework" / "templates" / "casework" / "recordlist_print.html",
+    JILU / "retention" / "templates" / "retention" / "disposal_print.html",
 }
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
 HANDLER = re.compile(r"""\son[a-z]+\s*=\s*["']""", re.I)
