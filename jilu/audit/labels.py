@@ -104,6 +104,7 @@ ACTION_LABELS = {
     "access.request.withdraw": pgettext_lazy("audit", "撤回调用申请"),
     "access.request.copy": pgettext_lazy("audit", "按调用单复制原始文件"),
     "access.request.provide": pgettext_lazy("audit", "登记提供复制件"),
+    "oversight.ledger.confirm": pgettext_lazy("audit", "确认月度台账"),
 }
 
 SYSTEM_ACTORS = {
