@@ -254,3 +254,13 @@ def test_api_documents_every_response():
     assert (params["year"]["minimum"], params["year"]["maximum"]) == (2000, 2099)
     assert (params["month"]["minimum"], params["month"]["maximum"]) == (1, 12)
     assert params["fmt"]["enum"] == ["pdf", "xlsx"]
+
+
+def test_the_page_in_english(november, tree, people):
+    c = client_for(people["squad_leader"])
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = c.get(PAGE, {"unit": tree["squad1"].pk, "month": "2026-11"}).content.decode()
+    assert '<html lang="en">' in html
+    for text in ("Recorder ledger", "Recordings ledger", "Confirm this month's ledgers", "Ledgers"):
+        assert text in html
+    assert "2026-11" in html and "Not confirmed" in html
