@@ -111,8 +111,9 @@ class TotalsOut(Schema):
 class ChangeOut(Schema):
     field: str
     label: str
-    before: str
-    after: str
+    before: str = Field(description="确认时的值；新增的行为“—”")
+    after: str = Field(description="现在的值；不再列入的行为“—”")
+    text: str
 
 
 class AmendmentOut(Schema):

@@ -353,16 +353,20 @@ class Amendment:
 
     @property
     def text(self) -> str:
-        return "；".join(f"{c['label']}：{c['before']} → {c['after']}" for c in self.changes)
+        return "；".join(c["text"] for c in self.changes)
 
 
 def _change(name: str, old: dict | None, new: dict | None) -> dict:
-    return {
-        "field": name,
-        "label": str(FIELD_LABELS.get(name, name)),
-        "before": value_text(name, old.get(name)) if old is not None else "—",
-        "after": value_text(name, new.get(name)) if new is not None else "—",
-    }
+    label = str(FIELD_LABELS.get(name, name))
+    before = value_text(name, old.get(name)) if old is not None else "—"
+    after = value_text(name, new.get(name)) if new is not None else "—"
+    if old is None:  # a row added since: its values
+        text = f"{label}：{after}"
+    elif new is None:  # a row no longer there: its confirmed values
+        text = f"{label}：{before}"
+    else:
+        text = f"{label}：{before} → {after}"
+    return {"field": name, "label": label, "before": before, "after": after, "text": text}
 
 
 def amendments(confirmed: dict, current: dict) -> list[Amendment]:

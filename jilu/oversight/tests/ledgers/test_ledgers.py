@@ -222,3 +222,37 @@ def test_an_empty_month_prints_its_empty_ledgers(tree, tmp_path):
     assert (book.rows["recorders"], book.rows["recordings"]) == ([], [])
     flat = re.sub(r"\s+", "", _pdf_text(ledger_print.render_pdf(book), tmp_path))
     assert "鹭江中队" in flat and "本中队本月没有声像记录" in flat
+
+
+def test_amendments_name_rows_added_removed_and_changed():
+    row = {
+        "day": "2026-11-02",
+        "officer_id": 7,
+        "officer": "王五",
+        "user_no": "900001",
+        "count": 2,
+        "seconds": 600,
+        "first_docked": "2026-11-02T12:00:00+08:00",
+        "last_docked": "2026-11-02T12:00:00+08:00",
+        "late_collected": 0,
+        "annotated_in_time": 2,
+        "annotated_late": 0,
+        "unannotated": 0,
+        "activities": ["#3 其他 某地"],
+    }
+    moved = {**row, "day": "2026-11-03"}
+    changed = {**row, "seconds": 660, "activities": ["#3 其他 某地", "#4 其他 某处"]}
+    confirmed = {"recorders": [], "recordings": [row, moved]}
+    current = {"recorders": [], "recordings": [changed, {**row, "day": "2026-11-04"}]}
+    found = {(a.kind, a.key): a for a in ledger.amendments(confirmed, current)}
+    assert set(found) == {
+        ("changed", "2026-11-02/7"),
+        ("removed", "2026-11-03/7"),
+        ("added", "2026-11-04/7"),
+    }
+    assert found[("changed", "2026-11-02/7")].text == (
+        "总时长：0:10:00 → 0:11:00；所属执法活动：#3 其他 某地 → #3 其他 某地、#4 其他 某处"
+    )
+    assert "条数：2" in found[("removed", "2026-11-03/7")].text
+    assert found[("added", "2026-11-04/7")].changes[0]["before"] == "—"
+    assert ledger.amendments(confirmed, confirmed) == []
