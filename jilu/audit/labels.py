@@ -118,6 +118,7 @@ ACTION_LABELS = {
     "retention.disposal.approve": pgettext_lazy("audit", "批准销毁清单"),
     "retention.disposal.refuse": pgettext_lazy("audit", "驳回销毁清单"),
     "retention.disposal.execute": pgettext_lazy("audit", "执行销毁"),
+    "oversight.ledger.confirm": pgettext_lazy("audit", "确认月度台账"),
 }
 
 SYSTEM_ACTORS = {

@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from jilu.oversight.api_ledgers import router as ledgers_router
+
 router = Router(tags=["oversight"])
+router.add_router("", ledgers_router)

@@ -59,6 +59,11 @@ NAV = [
         "devices:gaps",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
+    (
+        pgettext_lazy("nav", "台账"),
+        "oversight:ledgers",
+        (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
+    ),
     (pgettext_lazy("nav", "数据采集"), "ingest:workstation", ()),
     (pgettext_lazy("nav", "法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
     (
