@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jilu import outage
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.evidence.api import router as evidence_router
@@ -56,3 +57,15 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return api.create_response(
         request, {"detail": "缺少或无效的令牌：请在 Authorization 头中提供 Bearer 令牌"}, status=401
     )
+
+
+def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Store, database or queue unreachable: 503 JSON with Retry-After (jilu/outage.py)."""
+    answer = outage.handle(request, exc)
+    if answer is None:
+        raise exc
+    return answer
+
+
+for _kind in outage.HANDLED:
+    api.add_exception_handler(_kind, _unavailable)

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jilu.middleware.MethodNotAllowedPageMiddleware",
+    # Store, database or queue unreachable: 503 with Retry-After (jilu/outage.py).
+    "jilu.outage.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "jilu.urls"
