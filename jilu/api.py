@@ -21,7 +21,18 @@ from jilu.oversight.api import router as oversight_router
 from jilu.retention.api import router as retention_router
 from jilu.transfer.api import router as transfer_router
 
-api = NinjaAPI(
+
+class JiluAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """Every operation may also answer 503 (store, database or queue unreachable)."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.setdefault("responses", {}).setdefault("503", outage.OPENAPI_503)
+        return schema
+
+
+api = JiluAPI(
     title="Jilu API",
     version="1",
     description="记录：执法记录仪声像资料管理平台 API",

@@ -113,6 +113,27 @@ _PAGE = """<!doctype html>
 """
 
 
+# How the API document describes the 503 every operation may answer.
+OPENAPI_503 = {
+    "description": "证据存储、数据库或任务队列暂时无法连接；按 Retry-After 的秒数稍后重试",
+    "headers": {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    },
+}
+
+
 def wants_json(request: HttpRequest) -> bool:
     """Programs get JSON: anything under ``/api/`` and any request not asking for HTML."""
     if request.path.startswith("/api/"):

@@ -107,6 +107,16 @@ def test_every_api_operation_answers_json_503_while_the_database_is_down(db, set
         _assert_json_503(response, "database")
 
 
+def test_the_api_document_lists_the_503_of_every_operation(client, db):
+    doc = client.get("/api/v1/openapi.json").json()
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    assert len(operations) > 40
+    for op in operations:
+        answer = op["responses"]["503"]
+        assert "Retry-After" in answer["headers"], op["operationId"]
+        assert answer["content"]["application/json"]["schema"]["required"] == ["detail"]
+
+
 STORE_ERRORS = [
     StoreUnavailable("the store http://minio:9000 (bucket jilu) cannot be reached"),
     EndpointConnectionError(endpoint_url="http://minio:9000/jilu"),
