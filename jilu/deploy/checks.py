@@ -35,8 +35,6 @@ def city() -> bool:
 def why_city() -> str:
     """What made this a city deployment, for the refusal's first line."""
     reasons = []
-    if os.environ.get("JILU_DEPLOYMENT", "").strip() == "city":
-        reasons.append("JILU_DEPLOYMENT=city")
     if connection.vendor == "postgresql":
         reasons.append("JILU_DATABASE_URL is PostgreSQL")
     if settings.STORAGE_KIND == "s3":
