@@ -9,24 +9,22 @@ operation can give (``jilu.org.api_doc``).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jilu import outage
 from jilu.access.api import router as access_router
 from jilu.casework.api import router as casework_router
 from jilu.devices.api import router as devices_router
 from jilu.dutylog.api import router as dutylog_router
 from jilu.evidence.api import router as evidence_router
 from jilu.evidence.api_fixity import router as fixity_router
-from jilu.evidence.store.errors import StoreError
 from jilu.ingest.api import router as ingest_router
 from jilu.ingest.api_quarantine import router as quarantine_router
 from jilu.org import api_doc
@@ -36,9 +34,6 @@ from jilu.org.api_types import invalid_request_text
 from jilu.oversight.api import router as oversight_router
 from jilu.retention.api import router as retention_router
 from jilu.transfer.api import router as transfer_router
-
-log = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 30
 
 
 class JiluAPI(NinjaAPI):
@@ -110,15 +105,12 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 
 def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-    log.exception("API request to %s failed: service unavailable", request.path)
-    response = api.create_response(
-        request,
-        {"detail": _("数据库或证据存储暂时不可用，请稍后重试")},
-        status=503,
-    )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    """Store, database or queue unreachable: 503 JSON with Retry-After (jilu/outage.py)."""
+    answer = outage.handle(request, exc)
+    if answer is None:
+        raise exc
+    return answer
 
 
-for unavailable in (OperationalError, InterfaceError, StoreError):
-    api.add_exception_handler(unavailable, _unavailable)
+for _kind in outage.HANDLED:
+    api.add_exception_handler(_kind, _unavailable)

@@ -333,6 +333,7 @@ def secret_key(data_dir: Path) -> str:
 class AuditKey:
     key: bytes
     source: str  # where it came from, for messages: the variable or the file
+    generated: bool = False  # made by Jilu into the data directory, not configured
 
 
 def audit_key(data_dir: Path) -> AuditKey:
@@ -359,6 +360,7 @@ def audit_key(data_dir: Path) -> AuditKey:
         return AuditKey(
             _generated_once(path, data_dir, "audit key", "JILU_AUDIT_KEY_FILE").encode(),
             str(path),
+            generated=True,
         )
     path = Path(file_name).expanduser().resolve()
     try:
@@ -381,3 +383,15 @@ def audit_key(data_dir: Path) -> AuditKey:
             f"({len(text)} characters); use at least {SECRET_KEY_MIN_LENGTH}"
         )
     return AuditKey(text.encode(), str(path))
+
+
+DEPLOYMENTS = ("embedded", "city")
+
+
+def deployment(database_engine: str, storage: str) -> str:
+    """``JILU_DEPLOYMENT``: ``city`` or ``embedded``. Unset, a configuration with
+    PostgreSQL or the S3 store is a city deployment, whose unsafe settings
+    ``jilu.deploy.checks`` refuses at start-up; ``embedded`` states that this is
+    one machine (or a development or test machine) whatever its database."""
+    city = database_engine.endswith("postgresql") or storage == "s3"
+    return env_choice("JILU_DEPLOYMENT", "city" if city else "embedded", DEPLOYMENTS)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "jilu.retention",
     "jilu.oversight",
     "jilu.web",
+    "jilu.deploy",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "jilu.middleware.MethodNotAllowedPageMiddleware",
+    # Store, database or queue unreachable: 503 with Retry-After (jilu/outage.py).
+    "jilu.outage.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "jilu.urls"
@@ -219,6 +222,13 @@ AUDIT_KEY = _audit_key.key
 AUDIT_KEY_SOURCE = _audit_key.source
 AUDIT_CHECKPOINT_DIR = conf.env_path("JILU_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
 AUDIT_CHECKPOINT_MINUTES = conf.env_int("JILU_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+
+# --- deployment ----------------------------------------------------------------
+# City mode (PostgreSQL or S3, or JILU_DEPLOYMENT=city): the web and worker
+# processes refuse to start with an unsafe configuration (jilu/deploy/checks.py).
+DEPLOYMENT = conf.deployment(DATABASES["default"]["ENGINE"], STORAGE_KIND)
+SECRET_KEY_GENERATED = conf.env_str("JILU_SECRET_KEY", "") == ""
+AUDIT_KEY_GENERATED = _audit_key.generated
 
 # --- casework ---------------------------------------------------------------
 # C5.3 standard name; fields: unit, party, date, step, kind, matter, case, place.

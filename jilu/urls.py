@@ -26,3 +26,6 @@ urlpatterns = [
     path("api/v1/uploads/", include("jilu.ingest.tus_urls")),
     path("api/v1/", api.urls),
 ]
+
+# A store, database or queue outage outside a view is a 503 too (jilu/outage.py).
+handler500 = "jilu.outage.server_error"

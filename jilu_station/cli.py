@@ -62,9 +62,10 @@ def _server_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--retry-for",
         type=float,
-        default=3600.0,
+        default=0.0,
         metavar="SECONDS",
-        help="how long to keep retrying while the server is unreachable (default: 3600)",
+        help="give up after the server has been unreachable this long (default: 0, never: "
+        "retry with growing, jittered waits up to 30 s until it is back)",
     )
     p.add_argument(
         "--chunk-mib", type=int, default=16, help="size of each upload PATCH (default: 16 MiB)"

@@ -5,6 +5,7 @@ The station needs nothing more: JSON calls and tus PATCHes with a bytes body.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import socket
@@ -24,7 +25,34 @@ _UNREACHABLE_STATUS = {423, 502, 503, 504, 507}
 
 
 class Unreachable(Exception):
-    """The server cannot be reached or asks to be retried later (423, 502–504, 507)."""
+    """The server cannot be reached or asks to be retried later (423, 502–504, 507).
+
+    ``status`` is the HTTP status (None when no answer came at all) and
+    ``retry_after`` the seconds the server asked the station to wait, if it did.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 class AuthRefused(Exception):
@@ -175,7 +203,11 @@ class Http:
         if response.status == 401:
             raise AuthRefused(response.status, response.detail())
         if response.status in _UNREACHABLE_STATUS:
-            raise Unreachable(f"{self.server}: HTTP {response.status} {response.detail()}")
+            raise Unreachable(
+                f"{self.server}: HTTP {response.status} {response.detail()}",
+                status=response.status,
+                retry_after=retry_after(response.headers.get("retry-after")),
+            )
         return response
 
     def json(self, method: str, path: str, *, ok: tuple[int, ...], json_body: Any = None) -> Any:

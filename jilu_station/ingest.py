@@ -39,7 +39,7 @@ class Options:
     token: str
     spool: Path
     wipe: bool = False
-    retry_for: float = 3600.0
+    retry_for: float = 0.0  # seconds of unbroken outage before giving up; 0: never
     chunk_size: int = 16 * 1024 * 1024
     uploads: int = 2
     console: Console | None = None
@@ -470,9 +470,13 @@ def _finish(
     }
     if summary.exit_code != EXIT_REFUSED:
         try:
-            api.finish(docking_id, counts)
-        except (Unreachable, HttpError, AuthRefused) as exc:
+            run.worker.vol.backoff(
+                lambda: api.finish(docking_id, counts), "closing the docking session"
+            )
+        except (Unreachable, HttpError, AuthRefused, GaveUp) as exc:
             run.worker.say(f"could not close the docking session on the server: {exc}")
+        except Stopped:
+            run.worker.say("the docking session was left open on the server (stopping)")
     verdict = "every file is verified on the server" if complete else "NOT every file is verified"
     run.worker.say(
         f"done in {summary.seconds:.1f} s: {summary.verified} verified, {summary.already_present} "

@@ -32,6 +32,7 @@ from jilu.ingest.tus_common import (
     parse_length,
     reply,
 )
+from jilu.outage import RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ def finalise(upload: Upload, who: Uploader) -> Upload | HttpResponse:
         return reply(
             503,
             f"证据存储暂时不可用（{exc}）。已收到的数据保留在服务器上，请稍后重试（HEAD 该上传）",
-            Retry_After=30,
+            Retry_After=RETRY_AFTER,
             Upload_Offset=upload.offset,
         )
     try:

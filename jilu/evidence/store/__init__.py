@@ -21,6 +21,7 @@ from jilu.evidence.store.errors import (
     ObjectMissing,
     ObjectRetained,
     StoreError,
+    StoreUnavailable,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PutResult",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "VerifyResult",
     "get_store",
 ]

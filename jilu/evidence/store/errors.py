@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from jilu.outage import Unavailable
+
 
 class StoreError(Exception):
     """Something went wrong storing or reading an object; the message says what."""
+
+
+class StoreUnavailable(StoreError, Unavailable):
+    """The store cannot be reached (connection refused or timed out, or it answers
+    5xx after the client's own retries): a request answers 503, a task retries."""
+
+    what = "store"
 
 
 class InvalidKey(StoreError, ValueError):

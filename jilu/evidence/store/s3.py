@@ -20,19 +20,26 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from jilu.conf import S3Config
 from jilu.evidence.store.base import PutResult, Store
-from jilu.evidence.store.errors import ObjectMissing, ObjectRetained, StoreError
+from jilu.evidence.store.errors import (
+    ObjectMissing,
+    ObjectRetained,
+    StoreError,
+    StoreUnavailable,
+)
 from jilu.evidence.store.files import FileWriter, makedirs_durable
 from jilu.evidence.store.hashing import (
     CHUNK,
@@ -57,6 +64,32 @@ def _code(exc: ClientError) -> str:
 
 def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
+
+
+def _failed(message: str, exc: ClientError) -> StoreError:
+    """A refusal from the store; ``StoreUnavailable`` when it answered 5xx (busy,
+    down for maintenance) even after the client's own retries."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    if int(status) >= 500:
+        return StoreUnavailable(message)
+    return StoreError(message)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reaching(method: F) -> F:
+    """Connection failures and timeouts become ``StoreUnavailable`` (503 for a
+    request, a retry for a task) instead of an unexplained botocore error."""
+
+    @wraps(method)
+    def wrapper(self: S3Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise self.unreachable(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 class S3Store(Store):
@@ -88,8 +121,17 @@ class S3Store(Store):
             config=Config(
                 s3={"addressing_style": "path" if config.endpoint_url else "auto"},
                 retries={"mode": "standard", "max_attempts": 5},
+                # An unreachable store answers 503 within seconds, not minutes.
+                connect_timeout=10,
                 max_pool_connections=max(10, upload_threads * 2),
             ),
+        )
+
+    def unreachable(self, exc: BaseException) -> StoreUnavailable:
+        where = self.config.endpoint_url or "S3"
+        return StoreUnavailable(
+            f"the store {where} (bucket {self.bucket}) cannot be reached: "
+            f"{type(exc).__name__}: {exc}"
         )
 
     def object_key(self, key: str) -> str:
@@ -97,6 +139,7 @@ class S3Store(Store):
         return f"objects/{key[:2]}/{key[2:4]}/{key}"
 
     # --- writing ----------------------------------------------------------
+    @_reaching
     def put(
         self,
         stream: BinaryIO,
@@ -133,6 +176,7 @@ class S3Store(Store):
             extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(days=days)
         return extra
 
+    @_reaching
     def upload(self, path: Path, sha256: str, sm3: str, size: int) -> bool:
         """Upload a local file as object ``sha256`` unless that key exists; True if it was created.
 
@@ -160,7 +204,7 @@ class S3Store(Store):
                 return False  # the key exists: the existing object wins
             if code in {"ConditionalRequestConflict", "409"} and self.exists(sha256):
                 return False  # a concurrent put of the same bytes finished first
-            raise StoreError(f"upload of {sha256} to bucket {self.bucket} failed: {exc}") from exc
+            raise _failed(f"upload of {sha256} to bucket {self.bucket} failed: {exc}", exc) from exc
         return True
 
     def _multipart(self, path: Path, key: str, size: int, sm3: str) -> None:
@@ -206,6 +250,7 @@ class S3Store(Store):
             raise
 
     # --- retention ----------------------------------------------------------
+    @_reaching
     def delete(self, key: str) -> int:
         """Delete every version of the object (and any delete marker), so no
         older version survives a disposal; Object Lock refuses before retain-until."""
@@ -228,10 +273,11 @@ class S3Store(Store):
                             f"{entry['VersionId']}): it is under Object Lock until its "
                             f"retain-until date ({exc})"
                         ) from exc
-                    raise StoreError(f"could not delete object {key}: {exc}") from exc
+                    raise _failed(f"could not delete object {key}: {exc}", exc) from exc
                 removed += 1
         return removed
 
+    @_reaching
     def retain_until(self, key: str, until: datetime) -> bool:
         """Extend the Object Lock retain-until of the object's current version to
         ``until`` when that is later than what it has; never shortens it."""
@@ -255,14 +301,15 @@ class S3Store(Store):
         return True
 
     # --- reading ----------------------------------------------------------
+    @_reaching
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
         except ClientError as exc:
             if _code(exc) in _MISSING:
                 return None
-            raise StoreError(
-                f"could not look up object {key} in bucket {self.bucket}: {exc}"
+            raise _failed(
+                f"could not look up object {key} in bucket {self.bucket}: {exc}", exc
             ) from exc
 
     def exists(self, key: str) -> bool:
@@ -274,6 +321,7 @@ class S3Store(Store):
             raise ObjectMissing(f"no stored object {key} in bucket {self.bucket}")
         return int(head["ContentLength"])
 
+    @_reaching
     def _open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]:
         if end is not None and end == start:
             if not self.exists(key):
@@ -290,13 +338,15 @@ class S3Store(Store):
                 raise ObjectMissing(f"no stored object {key} in bucket {self.bucket}") from None
             if code in {"InvalidRange", "416"}:
                 return iter(())  # start is at or past the end of the object
-            raise StoreError(
-                f"could not read object {key} from bucket {self.bucket}: {exc}"
+            raise _failed(
+                f"could not read object {key} from bucket {self.bucket}: {exc}", exc
             ) from exc
         return self._stream(body)
 
     def _stream(self, body: Any) -> Iterator[bytes]:
         try:
             yield from body.iter_chunks(self.chunk)
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise self.unreachable(exc) from exc
         finally:
             body.close()

@@ -36,6 +36,9 @@ def _worker_env(tmp_path: Path, settings) -> dict[str, str]:
         "JILU_SECRET_KEY": "w" * 50,
         "JILU_DATABASE_URL": database_url(connection.settings_dict),
         "JILU_STORAGE": "s3",
+        # A test machine: no separate database roles or shared audit key (those
+        # refusals are tested in jilu/deploy/tests).
+        "JILU_DEPLOYMENT": "embedded",
         "JILU_SPOOL_DIR": str(settings.SPOOL_DIR),
         "JILU_S3_ENDPOINT": s3.endpoint_url,
         "JILU_S3_BUCKET": s3.bucket,

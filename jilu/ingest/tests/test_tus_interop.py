@@ -169,6 +169,8 @@ def _start_server(tmp: Path, port: int, settings) -> subprocess.Popen:
         "JILU_STORE_ROOT": str(settings.STORE_ROOT),
         "JILU_SPOOL_DIR": str(settings.SPOOL_DIR),
         "JILU_SECRET_KEY": "x" * 50,
+        # A test machine, on PostgreSQL in that pass: not a city's roles and keys.
+        "JILU_DEPLOYMENT": "embedded",
         "DJANGO_SETTINGS_MODULE": "jilu.settings",
     }
     proc = subprocess.Popen(

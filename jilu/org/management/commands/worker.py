@@ -20,6 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts) -> None:
+        # A city deployment with an unsafe configuration does not start (jilu/deploy/checks.py).
+        self.check(tags=["jilu_city"], include_deployment_checks=True)
         argv = ["--queue-name", opts["queue_name"], "--interval", str(opts["interval"])]
         if opts["batch"]:
             argv.append("--batch")
