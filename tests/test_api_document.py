@@ -187,8 +187,8 @@ def test_an_unavailable_database_is_a_documented_503_with_retry_after(client, pe
     monkeypatch.setattr(org_api, "require_person", locked)
     response = client.get("/api/v1/me", **headers)
     assert response.status_code == 503
-    assert response["Retry-After"] == "30"
-    assert response.json() == {"detail": "数据库或证据存储暂时不可用，请稍后重试"}
+    assert int(response["Retry-After"]) >= 1
+    assert "数据库暂时无法连接" in response.json()["detail"]
 
 
 def test_a_body_larger_than_the_server_takes_is_a_documented_413(client, people, settings):
@@ -198,3 +198,24 @@ def test_a_body_larger_than_the_server_takes_is_a_documented_413(client, people,
     response = client.post("/api/v1/activities", body, content_type="application/json", **headers)
     assert response.status_code == 413
     assert response.json() == {"detail": "请求体过大，服务器拒绝接收；请缩小请求内容"}
+
+
+def test_no_two_api_schemas_share_a_name():
+    """The document names each body by its class: two classes of one name would
+    make one of them describe the other's operations."""
+    from ninja import Schema
+
+    import jilu.api  # noqa: F401  (every router imported)
+
+    seen: dict[str, type] = {}
+    clashes = []
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("jilu.") or ".tests" in cls.__module__:
+            continue
+        other = seen.setdefault(cls.__name__, cls)
+        if other is not cls:
+            clashes.append(f"{cls.__name__}: {other.__module__} and {cls.__module__}")
+    assert clashes == []

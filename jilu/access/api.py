@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 
 from jilu.access import actions, register, scope
 from jilu.access.models import AccessRequest, CopyPackage, IssuedCopy
+from jilu.org.api_types import Error
 from jilu.org.models import Person
 
 router = Router(tags=["access"])
@@ -37,10 +38,6 @@ MediumName = Literal["disc", "usb", "hdd", "network"]
 PackageState = Literal["queued", "building", "ready", "failed"]
 CopyKind = Literal["original", "viewing"]
 CopyState = Literal["issued", "returned", "destroyed"]
-
-
-class Error(Schema):
-    detail: str
 
 
 # What any operation may also answer: no or a bad token (401), a station's
@@ -64,7 +61,7 @@ class IssuedOut(Schema):
     closed_at: datetime | None
 
 
-class PackageOut(Schema):
+class CopyPackageOut(Schema):
     id: int = Field(..., ge=1, le=MAX_ID)
     request_number: str
     state: PackageState
@@ -98,7 +95,7 @@ class RequestOut(Schema):
     provided_at: datetime | None
     recipient: str
     medium: MediumName | Literal[""]
-    packages: list[PackageOut]
+    packages: list[CopyPackageOut]
     copies: list[IssuedOut]
 
 
@@ -111,7 +108,7 @@ class RequestIn(Schema):
     case_number: str = Field("", max_length=60)
 
 
-class NoteIn(Schema):
+class RequestNoteIn(Schema):
     note: str = Field("", max_length=actions.MAX_NOTE)
 
 
@@ -121,7 +118,7 @@ class FulfilIn(Schema):
     recipient_note: str = Field("", max_length=actions.MAX_RECIPIENT_NOTE)
 
 
-class CloseIn(Schema):
+class CopyCloseIn(Schema):
     state: Literal["returned", "destroyed"]
     note: str = Field("", max_length=register.MAX_CLOSE_NOTE)
 
@@ -275,7 +272,7 @@ def get_request(request: HttpRequest, request_id: int = Id):
     "/access-requests/{request_id}/approve",
     response={200: RequestOut, 400: Error, 403: Error, 404: Error, **COMMON},
 )
-def approve(request: HttpRequest, body: NoteIn, request_id: int = Id):
+def approve(request: HttpRequest, body: RequestNoteIn, request_id: int = Id):
     """A covering squad or brigade leader, never the requester, approves (C6.3)."""
     user = _person(request)
     req = _call(actions.approve, actor=user, request=_get(user, request_id), note=body.note)
@@ -286,7 +283,7 @@ def approve(request: HttpRequest, body: NoteIn, request_id: int = Id):
     "/access-requests/{request_id}/refuse",
     response={200: RequestOut, 400: Error, 403: Error, 404: Error, **COMMON},
 )
-def refuse(request: HttpRequest, body: NoteIn, request_id: int = Id):
+def refuse(request: HttpRequest, body: RequestNoteIn, request_id: int = Id):
     """Refuse with a reason (required)."""
     user = _person(request)
     req = _call(actions.refuse, actor=user, request=_get(user, request_id), note=body.note)
@@ -295,7 +292,7 @@ def refuse(request: HttpRequest, body: NoteIn, request_id: int = Id):
 
 @router.post(
     "/access-requests/{request_id}/fulfil",
-    response={202: PackageOut, 400: Error, 403: Error, 404: Error, **COMMON},
+    response={202: CopyPackageOut, 400: Error, 403: Error, 404: Error, **COMMON},
 )
 def fulfil(request: HttpRequest, body: FulfilIn, request_id: int = Id):
     """The archivist's one step: queue the copy package (built in the background;
@@ -324,7 +321,7 @@ def _package(user: Person, package_id: int) -> CopyPackage:
     return package
 
 
-@router.get("/access-packages/{package_id}", response={200: PackageOut, 404: Error, **COMMON})
+@router.get("/access-packages/{package_id}", response={200: CopyPackageOut, 404: Error, **COMMON})
 def get_package(request: HttpRequest, package_id: int = Id):
     """A copy package's state and progress."""
     return _package_out(_package(_person(request), package_id))
@@ -366,7 +363,7 @@ def download_package(request: HttpRequest, package_id: int = Id):
     "/access-copies/{copy_id}/close",
     response={200: IssuedOut, 400: Error, 403: Error, 404: Error, **COMMON},
 )
-def close_copy(request: HttpRequest, body: CloseIn, copy_id: str = Path(..., max_length=40)):
+def close_copy(request: HttpRequest, body: CopyCloseIn, copy_id: str = Path(..., max_length=40)):
     """Record a copy returned or destroyed (destroyed: say how and who witnessed)."""
     user = _person(request)
     copy = (

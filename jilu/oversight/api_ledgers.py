@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 
 from jilu.devices.models import DeviceEvent
 from jilu.org.api_auth import person_only
+from jilu.org.api_types import Error
 from jilu.org.models import Unit
 from jilu.oversight import ledger, ledger_actions, ledger_print
 from jilu.oversight.ledger_models import FIRST_YEAR, LAST_YEAR, LedgerConfirmation
@@ -43,10 +44,6 @@ FILE_RESPONSES = {
 }
 
 
-class Error(Schema):
-    detail: str
-
-
 class InvalidOut(Schema):
     """422: a path value out of range (year 2000–2099, month 1–12, format pdf/xlsx)."""
 
@@ -58,7 +55,7 @@ class InvalidOut(Schema):
 COMMON = {401: Error, 422: InvalidOut}
 
 
-class HoldingOut(Schema):
+class LedgerHoldingOut(Schema):
     holder: str
     user_no: str
     issued_at: datetime = Field(description="配发时间")
@@ -74,7 +71,7 @@ class IncidentOut(Schema):
 class RecorderRowOut(Schema):
     serial: str
     model: str
-    holdings: list[HoldingOut] = Field(description="本月内的持有记录（配发与归还）")
+    holdings: list[LedgerHoldingOut] = Field(description="本月内的持有记录（配发与归还）")
     checks: int = Field(description="本月检查次数（电量、存储、时钟；一次检查计一次）")
     last_check: datetime | None
     incidents: list[IncidentOut] = Field(description="本月故障、遗失、损坏、维修、找回")

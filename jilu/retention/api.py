@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from jilu.casework.models import Activity, Case
 from jilu.evidence.models import Recording
 from jilu.org.api_auth import person_only
-from jilu.org.api_types import Id, Limit, Offset
+from jilu.org.api_types import Error, Id, Limit, Offset
 from jilu.retention import actions, rules
 from jilu.retention.models import DISPOSAL_READERS, HOLD_PLACERS, Disposal, Hold, KeepUntil
 
@@ -24,10 +24,6 @@ router = Router(tags=["retention"])
 HoldKind = Literal[tuple(Hold.Kind.values)]  # type: ignore[valid-type]
 HoldState = Literal[tuple(Hold.State.values)]  # type: ignore[valid-type]
 DisposalState = Literal[tuple(Disposal.State.values)]  # type: ignore[valid-type]
-
-
-class Error(Schema):
-    detail: str
 
 
 class ReasonOut(Schema):
