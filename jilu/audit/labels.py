@@ -104,7 +104,92 @@ ACTION_LABELS = {
     "access.request.withdraw": pgettext_lazy("audit", "撤回调用申请"),
     "access.request.copy": pgettext_lazy("audit", "按调用单复制原始文件"),
     "access.request.provide": pgettext_lazy("audit", "登记提供复制件"),
+    "devices.event.battery": pgettext_lazy("audit", "登记记录仪电量检查"),
+    "devices.event.storage": pgettext_lazy("audit", "登记记录仪存储检查"),
+    "devices.event.clock": pgettext_lazy("audit", "登记记录仪时钟检查"),
+    "devices.event.fault": pgettext_lazy("audit", "登记记录仪故障"),
+    "devices.event.repair": pgettext_lazy("audit", "登记记录仪维修"),
+    "devices.event.loss": pgettext_lazy("audit", "登记记录仪遗失"),
+    "devices.event.damage": pgettext_lazy("audit", "登记记录仪损坏"),
+    "devices.event.found": pgettext_lazy("audit", "登记记录仪找回"),
+    "org.workbook.upload": pgettext_lazy("audit", "上传名册工作簿"),
+    "org.workbook.confirm": pgettext_lazy("audit", "确认导入名册工作簿"),
+    "org.workbook.refused": pgettext_lazy("audit", "名册工作簿被拒绝"),
+    "org.workbook.failed": pgettext_lazy("audit", "名册工作簿读取失败"),
+    "retention.hold.place": pgettext_lazy("audit", "设置保全"),
+    "retention.hold.release_request": pgettext_lazy("audit", "申请解除保全"),
+    "retention.hold.release": pgettext_lazy("audit", "解除保全"),
+    "retention.disposal.propose": pgettext_lazy("audit", "生成销毁清单"),
+    "retention.disposal.review": pgettext_lazy("audit", "审核销毁清单"),
+    "retention.disposal.approve": pgettext_lazy("audit", "批准销毁清单"),
+    "retention.disposal.refuse": pgettext_lazy("audit", "驳回销毁清单"),
+    "retention.disposal.execute": pgettext_lazy("audit", "执行销毁"),
+    "evidence.object.dispose": pgettext_lazy("audit", "按销毁清单删除存储对象（留存销毁记录）"),
+    "audit.log.export": pgettext_lazy("audit", "导出审计日志"),
 }
+
+# Families an inspector filters by (C6.4). Each code belongs to the family of the
+# longest prefix it starts with, so "org.roster.export" is a copy, not "people".
+FAMILIES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "auth": (pgettext_lazy("audit family", "登录与账号"), ("auth.", "org.person.password_")),
+    "org": (pgettext_lazy("audit family", "人员与单位"), ("org.",)),
+    "ingest": (pgettext_lazy("audit family", "采集入库"), ("ingest.", "evidence.object.store")),
+    "view": (
+        pgettext_lazy("audit family", "声像记录查看与播放"),
+        ("evidence.recording.view", "evidence.recording.play", "evidence.recording.refused"),
+    ),
+    "copy": (
+        pgettext_lazy("audit family", "复制与下载"),
+        (
+            "evidence.recording.download",
+            "access.request.copy",
+            "access.request.provide",
+            "transfer.disc.download",
+            "org.roster.export",
+            "audit.log.export",
+        ),
+    ),
+    "annotation": (
+        pgettext_lazy("audit family", "标注与执法活动"),
+        (
+            "casework.annotate",
+            "casework.reannotate",
+            "casework.rename",
+            "casework.activity.",
+            "casework.party.",
+            "casework.powers.",
+        ),
+    ),
+    "case": (pgettext_lazy("audit family", "案件"), ("casework.case.", "casework.recordlist.")),
+    "transfer": (pgettext_lazy("audit family", "移送与案审"), ("transfer.",)),
+    "access": (pgettext_lazy("audit family", "调用申请"), ("access.",)),
+    "retention": (
+        pgettext_lazy("audit family", "保全与销毁"),
+        ("retention.", "evidence.object.dispose"),
+    ),
+    "devices": (pgettext_lazy("audit family", "设备"), ("devices.",)),
+    "dutylog": (pgettext_lazy("audit family", "执勤日志"), ("dutylog.",)),
+    "system": (
+        pgettext_lazy("audit family", "系统"),
+        ("evidence.media.", "evidence.fixity.", "audit."),
+    ),
+}
+
+
+def family_of(code: str) -> str:
+    """The family key of ``code`` (longest matching prefix), or "" for none."""
+    best, length = "", 0
+    for key, (_label, prefixes) in FAMILIES.items():
+        for prefix in prefixes:
+            if code.startswith(prefix) and len(prefix) > length:
+                best, length = key, len(prefix)
+    return best
+
+
+def family_codes(key: str) -> list[str]:
+    """Every labelled code of family ``key``, for filtering."""
+    return sorted(code for code in ACTION_LABELS if family_of(code) == key)
+
 
 SYSTEM_ACTORS = {
     "system": pgettext_lazy("audit", "系统"),
@@ -117,7 +202,7 @@ SYSTEM_ACTORS = {
     "system:import_powers": pgettext_lazy("audit", "系统（导入权责清单）"),
 }
 
-# Keys of ``details`` people recognise; the rest are shown as they are.
+# Keys of ``details`` in words, for whatever a sentence does not say itself.
 DETAIL_LABELS = {
     "ip": pgettext_lazy("audit", "地址"),
     "via": pgettext_lazy("audit", "途径"),
@@ -144,6 +229,146 @@ DETAIL_LABELS = {
     "purpose": pgettext_lazy("audit", "事由"),
     "problem": pgettext_lazy("audit", "问题"),
     "check": pgettext_lazy("audit", "校验编号"),
+    "activity": pgettext_lazy("audit", "执法活动"),
+    "again": pgettext_lazy("audit", "再次对接"),
+    "altered": pgettext_lazy("audit", "内容不一致的文件"),
+    "annotation": pgettext_lazy("audit", "标注"),
+    "approved_at": pgettext_lazy("audit", "批准时间"),
+    "approved_by": pgettext_lazy("audit", "批准人"),
+    "at": pgettext_lazy("audit", "时间"),
+    "attempt": pgettext_lazy("audit", "第几次尝试"),
+    "attempts": pgettext_lazy("audit", "尝试次数"),
+    "backend": pgettext_lazy("audit", "存储类型"),
+    "battery_pct": pgettext_lazy("audit", "电量（%）"),
+    "before": pgettext_lazy("audit", "此前"),
+    "bulk": pgettext_lazy("audit", "批量"),
+    "category": pgettext_lazy("audit", "类别"),
+    "changed": pgettext_lazy("audit", "变更"),
+    "changes": pgettext_lazy("audit", "变更"),
+    "clause": pgettext_lazy("audit", "条款"),
+    "clock_offset_seconds": pgettext_lazy("audit", "时钟偏差（秒）"),
+    "collected_within_24h": pgettext_lazy("audit", "24小时内采集"),
+    "coverage_acknowledged": pgettext_lazy("audit", "已确认录制缺口"),
+    "coverage_warnings": pgettext_lazy("audit", "录制缺口提示"),
+    "cutoff": pgettext_lazy("audit", "截止日期"),
+    "decision": pgettext_lazy("audit", "决定"),
+    "declared_sha256": pgettext_lazy("audit", "申报的 SHA-256"),
+    "declared_sm3": pgettext_lazy("audit", "申报的 SM3"),
+    "derivatives": pgettext_lazy("audit", "派生文件"),
+    "detail": pgettext_lazy("audit", "详情"),
+    "digest": pgettext_lazy("audit", "预览摘要"),
+    "disc": pgettext_lazy("audit", "光盘"),
+    "discs": pgettext_lazy("audit", "光盘"),
+    "disposal": pgettext_lazy("audit", "销毁清单"),
+    "disposed": pgettext_lazy("audit", "已销毁"),
+    "docking": pgettext_lazy("audit", "对接"),
+    "end": pgettext_lazy("audit", "结束"),
+    "error": pgettext_lazy("audit", "错误"),
+    "event": pgettext_lazy("audit", "事件编号"),
+    "events": pgettext_lazy("audit", "事件编号"),
+    "excluded": pgettext_lazy("audit", "排除的条目"),
+    "extra": pgettext_lazy("audit", "多出的文件"),
+    "files_already_present": pgettext_lazy("audit", "已存在的文件"),
+    "files_failed": pgettext_lazy("audit", "失败的文件"),
+    "files_flagged": pgettext_lazy("audit", "待处理的文件"),
+    "files_found": pgettext_lazy("audit", "发现的文件"),
+    "files_verified": pgettext_lazy("audit", "核验一致的文件"),
+    "from": pgettext_lazy("audit", "原值"),
+    "gave_up": pgettext_lazy("audit", "已放弃"),
+    "handler": pgettext_lazy("audit", "承办人"),
+    "holder": pgettext_lazy("audit", "持有人"),
+    "holder_from_history": pgettext_lazy("audit", "按配发记录确定的持有人"),
+    "info_problem": pgettext_lazy("audit", "设备信息问题"),
+    "integrity": pgettext_lazy("audit", "完整性"),
+    "integrity_reason": pgettext_lazy("audit", "完整性说明"),
+    "iso_sha256": pgettext_lazy("audit", "光盘映像 SHA-256"),
+    "items": pgettext_lazy("audit", "条目数"),
+    "kept": pgettext_lazy("audit", "保留"),
+    "kind": pgettext_lazy("audit", "类型"),
+    "leader_note": pgettext_lazy("audit", "领导意见"),
+    "length": pgettext_lazy("audit", "长度"),
+    "list_no": pgettext_lazy("audit", "清单序号"),
+    "locked_until": pgettext_lazy("audit", "锁定至"),
+    "manifest_sha256": pgettext_lazy("audit", "清单 SHA-256"),
+    "missing": pgettext_lazy("audit", "缺失的文件"),
+    "model": pgettext_lazy("audit", "型号"),
+    "name": pgettext_lazy("audit", "名称"),
+    "names": pgettext_lazy("audit", "文件名"),
+    "new": pgettext_lazy("audit", "新登记"),
+    "new_bytes": pgettext_lazy("audit", "新写入"),
+    "objects": pgettext_lazy("audit", "存储对象"),
+    "officer": pgettext_lazy("audit", "执法人员"),
+    "officers": pgettext_lazy("audit", "执法人员"),
+    "offset": pgettext_lazy("audit", "已上传"),
+    "ok": pgettext_lazy("audit", "结果一致"),
+    "old_prefix": pgettext_lazy("audit", "原令牌前缀"),
+    "order": pgettext_lazy("audit", "顺序"),
+    "original_name": pgettext_lazy("audit", "原始文件名"),
+    "out_dir": pgettext_lazy("audit", "输出目录"),
+    "package": pgettext_lazy("audit", "光盘包"),
+    "people": pgettext_lazy("audit", "人员"),
+    "person": pgettext_lazy("audit", "人员"),
+    "person_name": pgettext_lazy("audit", "姓名"),
+    "problems": pgettext_lazy("audit", "问题"),
+    "quarantine": pgettext_lazy("audit", "待处理文件"),
+    "quarantined": pgettext_lazy("audit", "进入待处理区"),
+    "reading_problem": pgettext_lazy("audit", "读数问题"),
+    "reason_text": pgettext_lazy("audit", "原因说明"),
+    "recorder": pgettext_lazy("audit", "记录仪"),
+    "recording_created": pgettext_lazy("audit", "新登记声像记录"),
+    "renamed": pgettext_lazy("audit", "重新命名"),
+    "resolution": pgettext_lazy("audit", "处理方式"),
+    "resubmitted": pgettext_lazy("audit", "重新提交"),
+    "retention": pgettext_lazy("audit", "保存期限"),
+    "retry": pgettext_lazy("audit", "将重试"),
+    "retry_at": pgettext_lazy("audit", "重试时间"),
+    "return_reason": pgettext_lazy("audit", "退回原因"),
+    "rule": pgettext_lazy("audit", "规则"),
+    "source": pgettext_lazy("audit", "来源"),
+    "standard_name": pgettext_lazy("audit", "标准名称"),
+    "start": pgettext_lazy("audit", "开始"),
+    "started_at": pgettext_lazy("audit", "开始录制"),
+    "station": pgettext_lazy("audit", "采集工作站"),
+    "step": pgettext_lazy("audit", "环节"),
+    "storage_free_bytes": pgettext_lazy("audit", "剩余存储"),
+    "storage_total_bytes": pgettext_lazy("audit", "总存储"),
+    "target": pgettext_lazy("audit", "对象"),
+    "to": pgettext_lazy("audit", "新值"),
+    "token": pgettext_lazy("audit", "令牌编号"),
+    "token_prefix": pgettext_lazy("audit", "令牌前缀"),
+    "unit": pgettext_lazy("audit", "单位"),
+    "units": pgettext_lazy("audit", "单位"),
+    "user_no": pgettext_lazy("audit", "警号"),
+    "user_no_in_name": pgettext_lazy("audit", "文件名中的警号"),
+    "user_no_mismatch": pgettext_lazy("audit", "警号不一致"),
+    "vendor": pgettext_lazy("audit", "厂商"),
+    "verdict": pgettext_lazy("audit", "结论"),
+    "version": pgettext_lazy("audit", "版本"),
+    "workstation": pgettext_lazy("audit", "采集工作站"),
+    "username": pgettext_lazy("audit", "登录名"),
+    "failures": pgettext_lazy("audit", "连续失败次数"),
+    "without_review": pgettext_lazy("audit", "未经法制审核"),
+    "last_error": pgettext_lazy("audit", "上次错误"),
+    "created": pgettext_lazy("audit", "新增"),
+    "updated": pgettext_lazy("audit", "更新"),
+    "retired": pgettext_lazy("audit", "停用"),
+    "gaps": pgettext_lazy("audit", "缺口"),
+    "percent": pgettext_lazy("audit", "录制覆盖率（%）"),
+    "no": pgettext_lazy("audit", "序号"),
+    "code": pgettext_lazy("audit", "编号"),
+    "short_name": pgettext_lazy("audit", "简称"),
+    "level": pgettext_lazy("audit", "级别"),
+    "parent": pgettext_lazy("audit", "上级单位"),
+    "independently_housed": pgettext_lazy("audit", "独立办公"),
+    "active": pgettext_lazy("audit", "启用"),
+    "cert_no": pgettext_lazy("audit", "执法证号"),
+    "frontline": pgettext_lazy("audit", "一线执法"),
+    "is_active": pgettext_lazy("audit", "账号有效"),
+    "roles": pgettext_lazy("audit", "角色"),
+    "phone": pgettext_lazy("audit", "电话"),
+    "filters": pgettext_lazy("audit", "筛选条件"),
+    "rows": pgettext_lazy("audit", "行数"),
+    "truncated": pgettext_lazy("audit", "超出上限"),
 }
 
 # Coded values people should not have to decode.
@@ -199,6 +424,8 @@ def actor_text(label: str) -> str:
         return pgettext("audit", "采集工作站 %(name)s") % {"name": name}
     if kind == "system":
         return pgettext("audit", "系统（%(part)s）") % {"part": rest}
+    if kind == "anonymous":
+        return pgettext("audit", "未知账号（%(name)s）") % {"name": rest}
     return label
 
 
