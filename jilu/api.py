@@ -34,6 +34,7 @@ from jilu.org.api_types import invalid_request_text
 from jilu.oversight.api import router as oversight_router
 from jilu.retention.api import router as retention_router
 from jilu.transfer.api import router as transfer_router
+from jilu.web.api_audit import router as audit_router
 
 
 class JiluAPI(NinjaAPI):
@@ -60,6 +61,7 @@ api.add_router("/", transfer_router)
 api.add_router("/", access_router)
 api.add_router("/", retention_router)
 api.add_router("/", oversight_router)
+api.add_router("/", audit_router)
 
 
 @api.exception_handler(NinjaValidationError)
