@@ -1,1 +1,3 @@
 """Oversight's records. Each part keeps its models in its own module, imported here."""
+
+from jilu.oversight.finding_models import Finding, FindingFact, RuleCursor, RuleSetting  # noqa: F401
