@@ -49,6 +49,8 @@ def periodic_tasks() -> list[Periodic]:
         # C5.6: each unit's disposal list every week; approved ones carried out hourly.
         Periodic("jilu.retention.tasks.propose_disposals", timedelta(days=7)),
         Periodic("jilu.retention.tasks.execute_approved", timedelta(hours=1)),
+        # C6.4, C6.5: the rules read what is new since their last run.
+        Periodic("jilu.oversight.tasks.run_rules", timedelta(minutes=15)),
         # tus expiration: unfinished uploads past their expiry are given up.
         Periodic("jilu.ingest.tasks.expire_uploads", timedelta(hours=1)),
     ]

@@ -46,6 +46,7 @@ NAV = {
         "案件",
         "调用申请",
         "执勤日志",
+        "督察发现",
         "数据采集",
     ],
     "squad_leader": [
@@ -61,7 +62,7 @@ NAV = {
         "执勤时间轴",
     ]
     + OVERSIGHT
-    + ["数据采集", "权责清单", "保存与销毁"],
+    + ["督察发现", "数据采集", "权责清单", "保存与销毁"],
     "brigade_leader": [
         "工作台",
         "声像记录",
@@ -73,7 +74,7 @@ NAV = {
         "执勤时间轴",
     ]
     + OVERSIGHT
-    + ["数据采集", "权责清单", "保存与销毁"],
+    + ["督察发现", "数据采集", "权责清单", "保存与销毁"],
     "archivist": [
         "工作台",
         "声像记录",
@@ -118,7 +119,7 @@ NAV = {
         "执勤时间轴",
     ]
     + OVERSIGHT
-    + ["数据采集", "保存与销毁", "固定性告警", "后台任务", "审计日志"],
+    + ["督察发现", "数据采集", "保存与销毁", "固定性告警", "后台任务", "审计日志"],
     "admin": [
         "工作台",
         "声像记录",
@@ -130,7 +131,16 @@ NAV = {
         "执勤时间轴",
     ]
     + OVERSIGHT
-    + ["数据采集", "法制审核", "权责清单", "保存与销毁", "固定性告警", "后台任务", "审计日志"],
+    + [
+        "督察发现",
+        "数据采集",
+        "法制审核",
+        "权责清单",
+        "保存与销毁",
+        "固定性告警",
+        "后台任务",
+        "审计日志",
+    ],
 }
 
 ADMIN_PAGES = ["/audit/", "/devices/workstations/", "/devices/gaps/", "/org/people/", "/org/units/"]
@@ -358,6 +368,7 @@ def test_footer_switches_to_english_and_back(as_person):
         "Cases",
         "Access requests",
         "Duty log",
+        "Findings",
         "Data collection",
     ]
     assert "set the recorder" in html and "timestamp overlay (C3.2)" in html

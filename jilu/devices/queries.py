@@ -151,25 +151,27 @@ def last_check_at(recorder: Recorder) -> datetime | None:
     )
 
 
-def officers_without_recorder(user: Person) -> QuerySet[Person]:
-    """C1.1: active frontline officers in the user's scope holding no recorder in service."""
+def officers_without_recorder(user: Person | None) -> QuerySet[Person]:
+    """C1.1: active frontline officers in the user's scope (``None``: the whole
+    bureau, for oversight's rules) holding no recorder in service."""
     current = Holding.objects.filter(
         person=OuterRef("pk"),
         ended_at__isnull=True,
         recorder__status=Recorder.Status.IN_SERVICE,
     )
+    people = Person.objects.all() if user is None else Person.objects.restrict(user, "view")
     return (
-        Person.objects.restrict(user, "view")
-        .filter(is_active=True, frontline=True)
+        people.filter(is_active=True, frontline=True)
         .exclude(Exists(current))
         .select_related("unit")
     )
 
 
-def units_without_workstation(user: Person) -> QuerySet[Unit]:
-    """C1.2: squads and independently housed brigades in scope with no active workstation."""
+def units_without_workstation(user: Person | None) -> QuerySet[Unit]:
+    """C1.2: squads and independently housed brigades in scope (``None``: the whole
+    bureau) with no active workstation."""
     active = Workstation.objects.filter(unit=OuterRef("pk"), revoked_at__isnull=True)
-    if user.is_superuser or access.is_inspector(user):
+    if user is None or user.is_superuser or access.is_inspector(user):
         scope = Unit.objects.all()
     elif user.unit_id:
         scope = Unit.objects.filter(path__startswith=user.unit.path)

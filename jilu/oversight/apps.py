@@ -9,3 +9,14 @@ class OversightConfig(AppConfig):
     name = "jilu.oversight"
     label = "oversight"
     verbose_name = "督察"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
+        from jilu.evidence import task_labels
+
+        task_labels.register(
+            "jilu.oversight.tasks.run_rules",
+            gettext_lazy("督察规则：检查新的事实并生成发现（C6.4、C6.5）"),
+            lambda args, kwargs: "",
+        )

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from jilu.oversight import views_ledgers
+from jilu.oversight import views, views_ledgers
 
 app_name = "oversight"
-urlpatterns: list = []
-
-urlpatterns += [
+urlpatterns = [
+    path("findings/", views.finding_list, name="finding_list"),
+    path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
+    path("findings/<int:pk>/explain/", views.finding_explain, name="finding_explain"),
+    path("findings/<int:pk>/decide/", views.finding_decide, name="finding_decide"),
+    path("findings/<int:pk>/attachment/", views.finding_attachment, name="finding_attachment"),
+    path("settings/", views.settings_page, name="settings"),
     path("ledgers/", views_ledgers.ledger_page, name="ledgers"),
     path(
         "ledgers/<int:unit>/<int:year>-<int:month>.pdf", views_ledgers.ledger_pdf, name="ledger_pdf"

@@ -64,6 +64,11 @@ NAV = [
         "oversight:ledgers",
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
+    (
+        pgettext_lazy("nav", "督察发现"),
+        "oversight:finding_list",
+        (Role.OFFICER, Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN),
+    ),
     (pgettext_lazy("nav", "数据采集"), "ingest:workstation", ()),
     (pgettext_lazy("nav", "法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
     (

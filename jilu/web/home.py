@@ -118,6 +118,7 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     first = queue.first()
     ctx["next_deadline"] = first.docked_at + ANNOTATION_DEADLINE if first else None
     ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
+    ctx.update(findings_cards(person))
     if role == Role.OFFICER:
         return ctx
     ctx.update(casework_cards(person, now))
@@ -191,6 +192,22 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
             }
         )
     return ctx
+
+
+def findings_cards(person: Person) -> dict[str, Any]:
+    """Findings (C6.4, C6.5): those waiting for this person's explanation; for an
+    inspector the open ones by clause and by unit; for a leader their unit's count."""
+    from jilu.oversight import queries as findings
+
+    out: dict[str, Any] = {"findings_waiting": findings.waiting_for(person).count()}
+    if person.is_superuser or person.has_role(Role.INSPECTOR):
+        open_ = findings.open_findings(person)
+        out["findings_open"] = open_.count()
+        out["findings_by_clause"] = findings.counts_by_clause(open_)
+        out["findings_by_unit"] = findings.open_by_unit(open_)
+    elif person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER):
+        out["findings_open"] = findings.open_findings(person).count()
+    return out
 
 
 def casework_cards(person: Person, now) -> dict[str, Any]:
