@@ -7,9 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('oversight', '0001_findings'),
         ('org', '0002_workbook_upload'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
