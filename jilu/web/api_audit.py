@@ -21,6 +21,7 @@ from ninja.errors import HttpError
 
 from jilu.audit import labels
 from jilu.org.api_auth import person_only
+from jilu.org.api_types import Error
 from jilu.org.audit_scope import visible_entries
 from jilu.org.roles import Role
 from jilu.web import audit_filters
@@ -34,10 +35,6 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Family = Literal[tuple(labels.FAMILIES)]  # type: ignore[valid-type]
 ObjectType = Literal[tuple(k for k in OBJECT_KINDS if k != UNIT_BY_CODE)]  # type: ignore[valid-type]
 Text = Annotated[str, Field(max_length=100)]
-
-
-class Error(Schema):
-    detail: str
 
 
 class Invalid(Schema):

@@ -69,7 +69,7 @@ def _dynamic(prefix: str, path: Path, tree: ast.Module) -> set[str]:
     from jilu.devices.models import DeviceEvent
     from jilu.org.models import WorkbookUpload
 
-    if prefix in ("access.request.", "dutylog.note."):  # through the module's _audit helper
+    if prefix in ("access.request.", "dutylog.note.", "access.package."):  # the module's _audit
         return {prefix + a for a in _first_literals(tree, "_audit")}
     if prefix == "evidence.recording.":  # playback.note_access(action=…)
         return {prefix + a for a in _keyword_literals("note_access", "action")}
@@ -77,6 +77,10 @@ def _dynamic(prefix: str, path: Path, tree: ast.Module) -> set[str]:
         return {prefix + k for k in DeviceEvent.Kind.values}
     if prefix == "org.workbook.":  # org.uploads.finish audits refusals and failures
         return {prefix + s for s in (WorkbookUpload.State.REFUSED, WorkbookUpload.State.FAILED)}
+    if prefix == "access.copy.":  # a copy handed out comes back or is destroyed
+        return {prefix + a for a in _keyword_literals("_close", "action")}
+    if prefix == "oversight.finding.":  # an inspector's decision
+        return {prefix + "confirm", prefix + "dismiss"}
     raise AssertionError(f"{path}: audit code built as f'{prefix}…': expand it in this test")
 
 
