@@ -119,7 +119,7 @@ OPENAPI_503 = {
     "headers": {
         "Retry-After": {
             "description": "seconds to wait before trying again",
-            "schema": {"type": "integer", "minimum": 1},
+            "schema": {"type": "integer", "minimum": 1, "maximum": 3600},
         }
     },
     "content": {

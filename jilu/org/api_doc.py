@@ -46,7 +46,10 @@ def _add(responses: dict[str, Any], code: int, schema_name: str) -> None:
         return
     if code == 503:
         entry["headers"] = {
-            "Retry-After": {"description": "seconds", "schema": {"type": "integer", "minimum": 1}}
+            "Retry-After": {
+                "description": "seconds",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 3600},
+            }
         }
     responses.setdefault(str(code), entry)
 
