@@ -162,7 +162,14 @@ def test_openapi_documents_every_response_and_bounds_every_integer(client, db):
         assert any(code.startswith("2") for code in op["responses"]), (method, path)
         for where, integer in _integers(op, f"{method} {path}"):
             assert "minimum" in integer and "maximum" in integer, where
-    for name in ("RequestOut", "CopyPackageOut", "IssuedOut", "RequestIn", "FulfilIn", "CopyCloseIn"):
+    for name in (
+        "RequestOut",
+        "CopyPackageOut",
+        "IssuedOut",
+        "RequestIn",
+        "FulfilIn",
+        "CopyCloseIn",
+    ):
         for where, integer in _integers(schemas[name], name):
             assert "minimum" in integer and "maximum" in integer, where
     assert schemas["FulfilIn"]["properties"]["medium"]["enum"] == ["disc", "usb", "hdd", "network"]
