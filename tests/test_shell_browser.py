@@ -126,6 +126,7 @@ def test_footer_switches_language_to_english_and_back(page, demo):
             "Cases",
             "Access requests",
             "Duty log",
+            "Findings",
             "Data collection",
         ]
     )

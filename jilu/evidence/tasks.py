@@ -50,6 +50,7 @@ from jilu.evidence.processing import (
     record_processing,
 )
 from jilu.evidence.store import ObjectMissing, get_store
+from jilu.evidence.store.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def backoff(attempt: int) -> timedelta:
 
 
 def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, TransientError):
+    if isinstance(exc, TransientError | StoreUnavailable):  # the store is unreachable
         return True
     try:
         from botocore.exceptions import BotoCoreError
