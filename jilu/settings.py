@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "jilu.schedule",
     "jilu.audit",
     "jilu.org",
     "jilu.devices",
