@@ -1,0 +1,184 @@
+"""Background tasks on RQ (``JILU_TASKS_BACKEND=rq``), with real Redis and real
+``jilu worker`` processes: a task whose worker dies is run again by another
+worker, with nobody re-queueing it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django_tasks import TaskResultStatus
+
+from jilu import conf
+from jilu.schedule.tests.tasks import hold_then_record
+
+JILU = str(Path(sys.executable).with_name("jilu"))
+
+
+def wait_until(condition, what: str, timeout: float = 120.0):
+    """Poll ``condition`` until it holds; a generous bound only keeps a broken
+    run from hanging, it is not what the test measures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting: {what}")
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    # Its own session, so the test can kill the worker with everything it started.
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [JILU, "worker", "--no-schedule"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def worker_env(tmp_path: Path, rq_backend) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JILU_")}
+    env.update(rq_backend.env)
+    env.update(
+        DJANGO_SETTINGS_MODULE="jilu.settings",
+        JILU_DATA_DIR=str(tmp_path / "worker-data"),
+        JILU_SECRET_KEY="w" * 50,
+    )
+    return env
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_task_whose_worker_was_killed_is_completed_by_another_worker_once(rq_backend, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "hold").touch()
+    result = hold_then_record.enqueue(str(work))
+    attempts = work / "attempts"
+
+    env = worker_env(tmp_path, rq_backend)
+    first = start_worker(env, tmp_path / "first.log")
+    second = None
+    try:
+        # The first worker is alone, so the task is its; it is now running, held.
+        horse = int(wait_until(lambda: attempts.exists() and attempts.read_text(), "1st attempt"))
+        second = start_worker(env, tmp_path / "second.log")
+        from rq import Worker
+
+        queue = rq_backend.queue()
+        wait_until(lambda: len(Worker.all(queue=queue)) == 2, "the second worker to register")
+
+        # The machine of the first worker is lost: the worker, its scheduler and
+        # the child running the task (in a process group of its own) die at once.
+        os.killpg(first.pid, signal.SIGKILL)
+        os.kill(horse, signal.SIGKILL)
+        first.wait(timeout=60)
+        (work / "hold").unlink()
+
+        def finished():
+            result.refresh()
+            return result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+
+        wait_until(finished, "the task to be run again and finish")
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+    logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
+
+    assert result.status == TaskResultStatus.SUCCESSFUL, logs
+    assert result.return_value == "done"
+    runs = attempts.read_text().split()
+    assert len(runs) == 2 and runs[0] == str(horse) and runs[1] != runs[0], runs
+    # The effect happened once, in the second run.
+    assert (work / "effect").read_text().split() == [runs[1]]
+    # RQ found the abandoned run and re-ran it with one of the job's retries.
+    job = queue.fetch_job(result.id)
+    assert job.retries_left == rq_backend.retries - 1
+    assert job.meta["_django_tasks_rq_exceptions"] == ["rq.exceptions.AbandonedJobError"]
+
+
+def test_jobs_carry_retries_and_the_job_timeout(rq_backend):
+    result = hold_then_record.enqueue("/nonexistent")
+    job = rq_backend.queue().fetch_job(result.id)
+    assert job.retries_left == rq_backend.retries
+    assert job.timeout == 600
+    assert job.func_name == "jilu.schedule.tests.tasks.hold_then_record"
+
+
+# --- settings ------------------------------------------------------------------
+
+
+def test_rq_needs_a_redis_url(monkeypatch):
+    monkeypatch.delenv("JILU_REDIS_URL", raising=False)
+    with pytest.raises(conf.ConfigError, match="JILU_TASKS_BACKEND=rq needs JILU_REDIS_URL"):
+        conf.read_rq()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://redis:6379/0", "must be a URL such as redis://"),
+        ("redis:///0", "must be a URL such as redis://"),
+        ("redis://redis:port/0", "the port is not a number"),
+        ("redis://redis:6379/jobs", "the database .* is not a number"),
+        ("unix://", "the socket path is missing"),
+    ],
+)
+def test_a_malformed_redis_url_is_refused(monkeypatch, url, message):
+    monkeypatch.setenv("JILU_REDIS_URL", url)
+    with pytest.raises(conf.ConfigError, match=message):
+        conf.read_rq()
+
+
+def test_rq_settings_are_read(monkeypatch):
+    monkeypatch.setenv("JILU_REDIS_URL", "rediss://:pw@redis.internal:6380/2")
+    monkeypatch.setenv("JILU_RQ_ABANDONED_AFTER_SECONDS", "2")
+    with pytest.raises(conf.ConfigError, match="too small: the minimum is 3"):
+        conf.read_rq()
+    monkeypatch.setenv("JILU_RQ_ABANDONED_AFTER_SECONDS", "300")
+    monkeypatch.setenv("JILU_RQ_RETRIES", "5")
+    config = conf.read_rq()
+    assert config == conf.RQConfig(
+        redis_url="rediss://:pw@redis.internal:6380/2",
+        job_timeout=6 * 3600,
+        retries=5,
+        retry_delay=60,
+        abandoned_after=300,
+    )
+    django = conf.rq_django_settings(config)
+    assert django["TASKS"]["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+    assert django["RQ_QUEUES"]["default"]["URL"] == config.redis_url
+
+
+def test_jilu_starts_and_checks_in_city_mode(tmp_path, redis_url):
+    """`jilu check` with the RQ backend: django-tasks-rq's own checks (django_rq
+    installed, the queue configured) pass."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JILU_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="jilu.settings",
+        JILU_DATA_DIR=str(tmp_path),
+        JILU_TASKS_BACKEND="rq",
+        JILU_REDIS_URL=redis_url,
+    )
+    done = subprocess.run(
+        [JILU, "check"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
