@@ -214,3 +214,18 @@ def test_two_workers_schedulers_enqueue_each_task_once_per_period(
     run_schedulers(2, schedule.period_start(timezone.now(), WEEK) + timedelta(minutes=1))
     enqueued = [(r.task_path, r.args_kwargs["kwargs"]) for r in DBTaskResult.objects.all()]
     _assert_each_task_enqueued_once_per_period(enqueued, caplog)
+
+
+@pytest.mark.db_sensitive
+def test_two_workers_schedulers_enqueue_each_task_once_per_period_on_rq(
+    transactional_db, settings, rq_backend, caplog
+):
+    """The same on RQ: the jobs in the Redis queue are ten of each periodic task."""
+    settings.FIXITY_PARALLEL = 2
+    caplog.set_level(logging.INFO, logger="jilu.schedule")
+    run_schedulers(2, schedule.period_start(timezone.now(), WEEK) + timedelta(minutes=1))
+    assert not DBTaskResult.objects.exists()
+    queue = rq_backend.queue()
+    jobs = queue.get_jobs()
+    assert len(jobs) == queue.count
+    _assert_each_task_enqueued_once_per_period([(j.func_name, j.kwargs) for j in jobs], caplog)
