@@ -5,16 +5,24 @@ C6.5.3/C6.5.4 depends on it)."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from jilu import schedule
+from jilu.conf import database_url
 from jilu.schedule.models import PeriodClaim
 
 RUNS: list[int] = []
@@ -229,3 +237,38 @@ def test_two_workers_schedulers_enqueue_each_task_once_per_period_on_rq(
     jobs = queue.get_jobs()
     assert len(jobs) == queue.count
     _assert_each_task_enqueued_once_per_period([(j.func_name, j.kwargs) for j in jobs], caplog)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduler_only_process_enqueues_and_runs_nothing(tmp_path):
+    """`jilu worker --schedule-only` (a scheduler unit of its own) claims and
+    enqueues the current period of every periodic task, runs none of them, and
+    stops cleanly on SIGTERM."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JILU_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="jilu.settings",
+        JILU_DATA_DIR=str(tmp_path),
+        JILU_SECRET_KEY="s" * 50,
+        JILU_DATABASE_URL=database_url(connection.settings_dict),
+    )
+    jilu = str(Path(sys.executable).with_name("jilu"))
+    proc = subprocess.Popen(
+        [jilu, "worker", "--schedule-only"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    expected = {item.task_path for item in schedule.periodic_tasks()}
+    try:
+        deadline = time.monotonic() + 120  # a bound against hanging, not a measurement
+        while set(PeriodClaim.objects.values_list("task_path", flat=True)) != expected:
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the scheduler claimed nothing"
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    queued = Counter(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert queued == {item.task_path: item.fanout for item in schedule.periodic_tasks()}
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"READY"}
