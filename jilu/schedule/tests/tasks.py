@@ -26,3 +26,15 @@ def hold_then_record(directory: str) -> str:
     with os.fdopen(fd, "w") as effect:
         effect.write(f"{os.getpid()}\n")
     return "done"
+
+
+@task()
+def fail_once(directory: str) -> int:
+    """Raise on the first run, succeed on the next; return the number of runs."""
+    here = Path(directory)
+    with open(here / "runs", "a") as runs:
+        runs.write(f"{os.getpid()}\n")
+    count = len((here / "runs").read_text().split())
+    if count == 1:
+        raise RuntimeError("the first run fails")
+    return count

@@ -4,6 +4,7 @@ worker, with nobody re-queueing it."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from django_tasks import TaskResultStatus
 
 from jilu import conf
-from jilu.schedule.tests.tasks import hold_then_record
+from jilu.schedule.tests.tasks import fail_once, hold_then_record
 
 JILU = str(Path(sys.executable).with_name("jilu"))
 
@@ -55,14 +56,16 @@ def worker_env(tmp_path: Path, rq_backend) -> dict[str, str]:
     return env
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen) -> int:
+    """Stop a worker as systemd does (SIGTERM); its exit status."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    return proc.returncode
 
 
 def test_a_task_whose_worker_was_killed_is_completed_by_another_worker_once(rq_backend, tmp_path):
@@ -98,11 +101,11 @@ def test_a_task_whose_worker_was_killed_is_completed_by_another_worker_once(rq_b
         wait_until(finished, "the task to be run again and finish")
     finally:
         stop(first)
-        if second is not None:
-            stop(second)
+        stopped = stop(second) if second is not None else None
     logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
 
     assert result.status == TaskResultStatus.SUCCESSFUL, logs
+    assert stopped == 0, logs  # the second worker stopped cleanly on SIGTERM
     assert result.return_value == "done"
     runs = attempts.read_text().split()
     assert len(runs) == 2 and runs[0] == str(horse) and runs[1] != runs[0], runs
@@ -112,6 +115,38 @@ def test_a_task_whose_worker_was_killed_is_completed_by_another_worker_once(rq_b
     job = queue.fetch_job(result.id)
     assert job.retries_left == rq_backend.retries - 1
     assert job.meta["_django_tasks_rq_exceptions"] == ["rq.exceptions.AbandonedJobError"]
+
+
+def test_a_failed_task_is_run_again_later_by_rqs_scheduler(rq_backend, settings, tmp_path):
+    """With a retry delay the re-run waits in RQ's scheduled-job registry; RQ's
+    scheduler, which the workers run (one at a time, under RQ's lock), puts it
+    back on the queue when its time comes."""
+    work = tmp_path / "work"
+    work.mkdir()
+    # The job's Retry is made where it is enqueued.
+    settings.TASKS_RQ = dataclasses.replace(settings.TASKS_RQ, retry_delay=1)
+    result = fail_once.enqueue(str(work))
+    env = {**worker_env(tmp_path, rq_backend), "JILU_RQ_RETRY_DELAY_SECONDS": "1"}
+    workers = [start_worker(env, tmp_path / f"worker{n}.log") for n in range(2)]
+    try:
+
+        def finished():
+            result.refresh()
+            return result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+
+        wait_until(finished, "the task to fail, wait and run again")
+    finally:
+        stopped = [stop(proc) for proc in workers]
+    logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
+    assert result.status == TaskResultStatus.SUCCESSFUL, logs
+    assert result.return_value == 2
+    assert stopped == [0, 0], logs
+    job = rq_backend.queue().fetch_job(result.id)
+    assert job.meta["_django_tasks_rq_exceptions"] == ["builtins.RuntimeError"]
+    assert job.retries_left == rq_backend.retries - 1
+    # The re-run was delayed, so only RQ's scheduler could put it back on the queue.
+    assert job.retry_intervals == [1]
+    assert "Acquired scheduler lock for default" in logs
 
 
 def test_jobs_carry_retries_and_the_job_timeout(rq_backend):
