@@ -222,7 +222,7 @@ class RQConfig:
 
     redis_url: str
     job_timeout: int  # a task running longer is stopped (and retried)
-    retries: int  # re-runs after a task failed or its worker died
+    retries: int  # re-runs of a task whose worker died or that overran its timeout
     retry_delay: int  # seconds before each re-run
     abandoned_after: int  # a task whose worker sent no heartbeat this long is re-run
 

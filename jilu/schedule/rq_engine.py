@@ -4,11 +4,13 @@ The task code is the same as on the database queue: django-tasks-rq puts each
 ``.enqueue()`` on an RQ queue and its workers run it. This module only sets
 the engine up for work that must not be lost:
 
-- every job carries an RQ ``Retry``: a task that raised, overran
-  ``JILU_RQ_JOB_TIMEOUT_SECONDS`` or whose worker died is run again,
-  ``JILU_RQ_RETRIES`` times, ``JILU_RQ_RETRY_DELAY_SECONDS`` apart (delayed
-  re-runs are moved back onto the queue by RQ's scheduler, which each worker
-  runs and one at a time holds, under RQ's lock, per queue);
+- every job carries an RQ ``Retry``: a task whose run was lost (its worker
+  died, or it overran ``JILU_RQ_JOB_TIMEOUT_SECONDS``) is run again,
+  ``JILU_RQ_RETRIES`` times, ``JILU_RQ_RETRY_DELAY_SECONDS`` apart. Delayed
+  re-runs, like tasks enqueued with ``run_after``, are moved onto the queue by
+  RQ's scheduler, which every worker runs and one at a time per queue holds
+  (RQ's lock). A task that raised has failed, as on the database queue: the
+  task's own code decides whether to try again (``process_recording`` does);
 - a worker heartbeats each running job into the queue's StartedJobRegistry; a
   job whose heartbeat is older than ``JILU_RQ_ABANDONED_AFTER_SECONDS`` (its
   worker was killed, its machine lost) is found by the registry cleanup that
@@ -32,6 +34,7 @@ from django_rq.utils import reset_db_connections
 from django_rq.workers import get_worker
 from rq import Retry
 from rq import Worker as ForkingWorker
+from rq.timeouts import JobTimeoutException
 
 log = logging.getLogger("jilu.schedule.rq")
 
@@ -58,6 +61,14 @@ class Worker(ForkingWorker):
         # The child must open its own database connections, not share ours.
         connections.close_all()
         super().fork_work_horse(job, queue)
+
+    def handle_exception(self, job, *exc_info) -> None:
+        # Called in the child before RQ decides on a retry: an exception from the
+        # task itself is final; only an overrun (a hung read) is run again.
+        exc_type = exc_info[0]
+        if exc_type is not None and not issubclass(exc_type, JobTimeoutException):
+            job.retries_left = 0
+        super().handle_exception(job, *exc_info)
 
     def perform_job(self, job, queue, execution) -> bool:
         try:

@@ -4,15 +4,16 @@ worker, with nobody re-queueing it."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from jilu import conf
@@ -117,16 +118,43 @@ def test_a_task_whose_worker_was_killed_is_completed_by_another_worker_once(rq_b
     assert job.meta["_django_tasks_rq_exceptions"] == ["rq.exceptions.AbandonedJobError"]
 
 
-def test_a_failed_task_is_run_again_later_by_rqs_scheduler(rq_backend, settings, tmp_path):
-    """With a retry delay the re-run waits in RQ's scheduled-job registry; RQ's
-    scheduler, which the workers run (one at a time, under RQ's lock), puts it
-    back on the queue when its time comes."""
+def test_a_task_that_raises_has_failed_as_on_the_database_queue(rq_backend, tmp_path):
+    """RQ's retries are for runs that were lost; a task that raised is not run
+    again behind its back (its own code retries where it should)."""
     work = tmp_path / "work"
     work.mkdir()
-    # The job's Retry is made where it is enqueued.
-    settings.TASKS_RQ = dataclasses.replace(settings.TASKS_RQ, retry_delay=1)
     result = fail_once.enqueue(str(work))
-    env = {**worker_env(tmp_path, rq_backend), "JILU_RQ_RETRY_DELAY_SECONDS": "1"}
+    worker = start_worker(worker_env(tmp_path, rq_backend), tmp_path / "worker.log")
+    try:
+
+        def finished():
+            result.refresh()
+            return result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+
+        wait_until(finished, "the task to run")
+    finally:
+        stopped = stop(worker)
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert result.status == TaskResultStatus.FAILED, log
+    assert [e.exception_class_path for e in result.errors] == ["builtins.RuntimeError"]
+    assert len((work / "runs").read_text().split()) == 1
+    queue = rq_backend.queue()
+    assert queue.failed_job_registry.get_job_ids() == [result.id]
+    assert queue.scheduled_job_registry.count == 0 and queue.count == 0
+    assert stopped == 0, log
+
+
+def test_a_deferred_task_is_put_on_the_queue_by_rqs_scheduler(rq_backend, tmp_path):
+    """A task enqueued to run later (``run_after``, as process_recording retries
+    itself) waits in RQ's scheduled-job registry; RQ's scheduler, which the
+    workers run one at a time under RQ's lock, puts it on the queue."""
+    work = tmp_path / "work"
+    work.mkdir()
+    later = timezone.now() + timedelta(seconds=1)
+    result = hold_then_record.using(run_after=later).enqueue(str(work))
+    queue = rq_backend.queue()
+    assert queue.scheduled_job_registry.get_job_ids() == [result.id] and queue.count == 0
+    env = worker_env(tmp_path, rq_backend)
     workers = [start_worker(env, tmp_path / f"worker{n}.log") for n in range(2)]
     try:
 
@@ -134,19 +162,15 @@ def test_a_failed_task_is_run_again_later_by_rqs_scheduler(rq_backend, settings,
             result.refresh()
             return result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
 
-        wait_until(finished, "the task to fail, wait and run again")
+        wait_until(finished, "the deferred task to run")
     finally:
         stopped = [stop(proc) for proc in workers]
     logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
     assert result.status == TaskResultStatus.SUCCESSFUL, logs
-    assert result.return_value == 2
-    assert stopped == [0, 0], logs
-    job = rq_backend.queue().fetch_job(result.id)
-    assert job.meta["_django_tasks_rq_exceptions"] == ["builtins.RuntimeError"]
-    assert job.retries_left == rq_backend.retries - 1
-    # The re-run was delayed, so only RQ's scheduler could put it back on the queue.
-    assert job.retry_intervals == [1]
+    assert result.started_at >= later
+    assert len((work / "attempts").read_text().split()) == 1
     assert "Acquired scheduler lock for default" in logs
+    assert stopped == [0, 0], logs
 
 
 def test_jobs_carry_retries_and_the_job_timeout(rq_backend):
