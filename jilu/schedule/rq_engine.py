@@ -40,7 +40,7 @@ log = logging.getLogger("jilu.schedule.rq")
 
 
 class Queue(DjangoRQ):
-    """A queue whose jobs are retried and keep their results for a week."""
+    """A queue whose jobs carry the retries for lost runs and keep their results a week."""
 
     def create_job(self, *args, retry: Retry | None = None, **kwargs):
         config = settings.TASKS_RQ
