@@ -207,6 +207,81 @@ def people(make_person):
     }
 
 
+REDIS = os.environ.get("JILU_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database (1–15) of this test's own, empty, as a ``redis://`` URL.
+
+    Tests in parallel, also other checkouts' runs on the same Redis, each take
+    a free database number by setting a key in database 0 only if it is absent;
+    the database is emptied before and after the test. Redis is started by
+    ``.ci/run``; a missing one is a failure, never a silent skip.
+    """
+    import socket
+
+    import redis
+
+    try:
+        registry = redis.Redis.from_url(f"{REDIS}/0")
+        registry.ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"no Redis at {REDIS} ({exc}): run .ci/run, which starts it")
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    for number in range(1, 16):
+        key = f"jilu-test:redis-db:{number}"
+        if registry.set(key, owner, nx=True, ex=3600):
+            break
+    else:
+        pytest.fail("all 15 test databases of Redis are taken")
+    url = f"{REDIS}/{number}"
+    db = redis.Redis.from_url(url)
+    db.flushdb()
+    try:
+        yield url
+    finally:
+        db.flushdb()
+        db.close()
+        registry.delete(key)
+        registry.close()
+
+
+@pytest.fixture
+def rq_backend(settings, redis_url):
+    """This process enqueues on RQ (``JILU_TASKS_BACKEND=rq``) in the test's own
+    Redis database; ``rq_backend.env`` is the same for a ``jilu worker``."""
+    from jilu import conf
+
+    config = conf.RQConfig(
+        redis_url=redis_url, job_timeout=600, retries=3, retry_delay=0, abandoned_after=3
+    )
+    settings.TASKS_BACKEND = "rq"
+    settings.TASKS_RQ = config
+    for name, value in conf.rq_django_settings(config).items():
+        setattr(settings, name, value)
+
+    class Backend:
+        url = redis_url
+        retries = config.retries
+        env = {
+            "JILU_TASKS_BACKEND": "rq",
+            "JILU_REDIS_URL": redis_url,
+            "JILU_RQ_JOB_TIMEOUT_SECONDS": str(config.job_timeout),
+            "JILU_RQ_RETRIES": str(config.retries),
+            "JILU_RQ_RETRY_DELAY_SECONDS": str(config.retry_delay),
+            "JILU_RQ_ABANDONED_AFTER_SECONDS": str(config.abandoned_after),
+        }
+
+        @staticmethod
+        def queue():
+            import django_rq
+
+            return django_rq.get_queue("default")
+
+    return Backend
+
+
 def _require(*tools: str) -> None:
     """The Makefile installs every tool the tests use; a missing one is a failure
     that says what to install, never a silent skip."""

@@ -216,6 +216,67 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
     )
 
 
+@dataclass(frozen=True)
+class RQConfig:
+    """Background tasks on RQ (Redis), ``JILU_TASKS_BACKEND=rq``."""
+
+    redis_url: str
+    job_timeout: int  # a task running longer is stopped (and retried)
+    retries: int  # re-runs of a task whose worker died or that overran its timeout
+    retry_delay: int  # seconds before each re-run
+    abandoned_after: int  # a task whose worker sent no heartbeat this long is re-run
+
+
+def env_redis_url(name: str) -> str:
+    """``redis://[user:pw@]host[:port][/db]``, ``rediss://…`` (TLS) or ``unix:///path.sock``."""
+    value = _raw(name)
+    if value is None:
+        raise ConfigError(
+            f"JILU_TASKS_BACKEND=rq needs {name} (e.g. redis://redis.internal:6379/0)"
+        )
+    parts = urlsplit(value)
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ConfigError(f"{name}={value!r}: the socket path is missing (unix:///path.sock)")
+        return value
+    if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+        raise ConfigError(
+            f"{name}={value!r} must be a URL such as redis://host:6379/0, rediss://host:6380/0 "
+            "or unix:///run/redis/redis.sock"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: the port is not a number") from None
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise ConfigError(f"{name}={value!r}: the database ({db!r}) is not a number")
+    return value
+
+
+def read_rq() -> RQConfig:
+    return RQConfig(
+        redis_url=env_redis_url("JILU_REDIS_URL"),
+        job_timeout=env_int("JILU_RQ_JOB_TIMEOUT_SECONDS", 6 * 3600, minimum=60),
+        retries=env_int("JILU_RQ_RETRIES", 3, minimum=0, maximum=20),
+        retry_delay=env_int("JILU_RQ_RETRY_DELAY_SECONDS", 60, minimum=0),
+        abandoned_after=env_int("JILU_RQ_ABANDONED_AFTER_SECONDS", 120, minimum=3),
+    )
+
+
+def rq_django_settings(rq: RQConfig) -> dict:
+    """TASKS, RQ_QUEUES and RQ for django-tasks-rq on one queue, ``default``."""
+    return {
+        "TASKS": {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+        "RQ_QUEUES": {"default": {"URL": rq.redis_url, "DEFAULT_TIMEOUT": rq.job_timeout}},
+        "RQ": {
+            "JOB_CLASS": "django_tasks_rq.backend.Job",
+            "QUEUE_CLASS": "jilu.schedule.rq_engine.Queue",
+            "WORKER_CLASS": "jilu.schedule.rq_engine.Worker",
+        },
+    }
+
+
 SECRET_KEY_MIN_LENGTH = 32
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "jilu.schedule",
     "jilu.audit",
     "jilu.org",
     "jilu.devices",
@@ -243,7 +244,16 @@ CACHES = {
 }
 
 # --- background tasks -----------------------------------------------------
+# Embedded: the database queue (django-tasks-db). City: RQ on Redis
+# (django-tasks-rq), whose workers re-run a task whose worker died; see
+# jilu/schedule/rq_engine.py and docs/deploy-city.md.
+TASKS_BACKEND = conf.env_choice("JILU_TASKS_BACKEND", "db", ("db", "rq"))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if TASKS_BACKEND == "rq":
+    TASKS_RQ = conf.read_rq()
+    INSTALLED_APPS.append("django_rq")
+    _rq = conf.rq_django_settings(TASKS_RQ)
+    TASKS, RQ_QUEUES, RQ = _rq["TASKS"], _rq["RQ_QUEUES"], _rq["RQ"]
 
 LOGGING = {
     "version": 1,

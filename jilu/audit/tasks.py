@@ -1,5 +1,5 @@
 """The periodic checkpoint of the audit chain's head (C6.5.3); ``jilu worker``
-enqueues it every ``JILU_AUDIT_CHECKPOINT_MINUTES`` (``jilu/schedule.py``).
+enqueues it every ``JILU_AUDIT_CHECKPOINT_MINUTES`` (``jilu/schedule/``).
 
 Idempotent: when the head has not moved since the newest checkpoint, nothing
 is written, so a repeated or doubled run costs one read of the log.

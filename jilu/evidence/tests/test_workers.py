@@ -1,7 +1,8 @@
 """Several ``jilu worker`` processes on one queue, as a city runs them: each
 recording is processed exactly once, completely, whichever worker claims it,
 with the originals in S3 (issue 4, item 1; C6.5.4 nothing lost, C6.5.3 nothing
-altered). Runs on SQLite and, in the PostgreSQL pass, on PostgreSQL."""
+altered). Runs on SQLite and, in the PostgreSQL pass, on PostgreSQL; on the
+database queue and on RQ (Redis)."""
 
 from __future__ import annotations
 
@@ -64,14 +65,10 @@ def _samples(directory: Path) -> list[tuple[str, Path]]:
     ]
 
 
-@pytest.mark.db_sensitive
-def test_several_workers_process_each_recording_once(
-    transactional_db, settings, tmp_path, s3_endpoint, tree
-):
+def _enqueue_samples(tmp_path, tree) -> list:
     from jilu.devices.actions import register_recorder
 
     recorder = register_recorder(actor="system:test", serial="A000901", unit=tree["squad1"])
-    store = use_store(settings, tmp_path, "s3", endpoint=s3_endpoint)
     recordings = []
     for kind, path in _samples(tmp_path / "in"):
         rec_kind = {"wav": "audio", "jpg": "photo"}.get(kind, "video")
@@ -82,26 +79,26 @@ def test_several_workers_process_each_recording_once(
         process_recording.enqueue(rec.pk)
     # The same recording queued twice (a requeue racing the first run) is harmless.
     process_recording.enqueue(recordings[0][1].pk)
+    return recordings
 
-    env = _worker_env(tmp_path, settings)
+
+def _run_workers(env: dict[str, str], count: int) -> list[str]:
+    """``count`` workers side by side until the queue is empty; their output."""
     jilu = str(Path(sys.executable).with_name("jilu"))
     argv = [jilu, "worker", "--batch", "--no-schedule", "--interval", "0"]
     procs = [
         subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for _ in range(WORKERS)
+        for _ in range(count)
     ]
     outputs = []
     for proc in procs:
         out, _ = proc.communicate(timeout=300)
         outputs.append(out.decode(errors="replace"))
         assert proc.returncode == 0, out
+    return outputs
 
-    results = list(DBTaskResult.objects.all())
-    assert len(results) == len(recordings) + 1
-    assert {r.status for r in results} == {"SUCCESSFUL"}, [r.traceback for r in results]
-    # Each task was claimed by one worker only.
-    assert all(len(r.worker_ids) == 1 for r in results)
 
+def _assert_each_recording_processed_once(recordings, store, settings) -> None:
     expected = {
         "h264": (Integrity.COMPLETE, {"poster", "strip"}),
         "h265": (Integrity.COMPLETE, {"poster", "strip", "playback"}),
@@ -132,3 +129,44 @@ def test_several_workers_process_each_recording_once(
     assert set(Derivative.objects.values_list("stored_object", flat=True)) <= in_bucket
     spool = Path(settings.SPOOL_DIR)
     assert not spool.exists() or not any(p.is_file() for p in spool.rglob("*"))
+
+
+@pytest.mark.db_sensitive
+def test_several_workers_process_each_recording_once(
+    transactional_db, settings, tmp_path, s3_endpoint, tree
+):
+    store = use_store(settings, tmp_path, "s3", endpoint=s3_endpoint)
+    recordings = _enqueue_samples(tmp_path, tree)
+    _run_workers(_worker_env(tmp_path, settings), WORKERS)
+
+    results = list(DBTaskResult.objects.all())
+    assert len(results) == len(recordings) + 1
+    assert {r.status for r in results} == {"SUCCESSFUL"}, [r.traceback for r in results]
+    # Each task was claimed by one worker only.
+    assert all(len(r.worker_ids) == 1 for r in results)
+    _assert_each_recording_processed_once(recordings, store, settings)
+
+
+@pytest.mark.db_sensitive
+def test_two_rq_workers_process_each_recording_once(
+    transactional_db, settings, tmp_path, s3_endpoint, tree, rq_backend
+):
+    """The same on RQ (``JILU_TASKS_BACKEND=rq``): two RQ workers take the
+    jobs from Redis; each job runs once, on one worker, without a retry."""
+    store = use_store(settings, tmp_path, "s3", endpoint=s3_endpoint)
+    recordings = _enqueue_samples(tmp_path, tree)
+    assert not DBTaskResult.objects.exists()  # the jobs are in Redis
+    queue = rq_backend.queue()
+    job_ids = queue.get_job_ids()
+    assert len(job_ids) == len(recordings) + 1
+    outputs = _run_workers({**_worker_env(tmp_path, settings), **rq_backend.env}, 2)
+
+    assert queue.count == 0
+    assert queue.failed_job_registry.count == 0, outputs
+    assert sorted(queue.finished_job_registry.get_job_ids()) == sorted(job_ids)
+    for job_id in job_ids:
+        job = queue.fetch_job(job_id)
+        runs = job.results()
+        assert len(runs) == 1, (job_id, runs)  # ran once, on one worker
+        assert job.retries_left == rq_backend.retries
+    _assert_each_recording_processed_once(recordings, store, settings)
