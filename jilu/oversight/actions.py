@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from jilu.audit.chain import record
 from jilu.org.roles import Role
-from jilu.oversight import clock, thresholds
+from jilu.oversight import clock, keeping, thresholds
 from jilu.oversight.finding_models import DECIDE, EXPLAIN, Finding, FindingFact, RuleSetting
 from jilu.oversight.periods import Period
 from jilu.oversight.rules import RULES
@@ -134,6 +134,7 @@ def note_finding(
             "facts": [f"{f.kind}:{f.object_id}" for f in new],
         },
     )
+    keeping.changed(finding.pk)  # its recordings are kept while it is open (C5.6)
     return finding, len(new)
 
 
@@ -265,6 +266,7 @@ def decide_finding(finding: Finding, *, actor: Any, outcome: str, reason: str) -
         object_type="oversight.finding",
         details={"rule": finding.rule, "clause": finding.clause, "reason": reason},
     )
+    keeping.changed(finding.pk)  # decided: no longer a reason to keep them
     return finding
 
 

@@ -14,6 +14,11 @@ class OversightConfig(AppConfig):
         from django.utils.translation import gettext_lazy
 
         from jilu.evidence import task_labels
+        from jilu.oversight.keeping import open_findings_of
+        from jilu.retention.rules import register_keep_reason
+
+        # An undecided finding keeps the recordings it names (C6.4, C5.6).
+        register_keep_reason(open_findings_of)
 
         task_labels.register(
             "jilu.oversight.tasks.run_rules",

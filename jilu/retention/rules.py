@@ -14,13 +14,14 @@ anything tied to an open case is never disposable.
 | ``case_file`` | C5.6 | the case file's 保管期限 (30 or 10 years), counted from 1 January of the year after the case was closed, as archive periods are |
 | ``case_permanent`` | C5.6 | no end: the case file is kept permanently (永久) |
 | ``hold`` | C6.4, C5.5 | no end while an inspection, legal or litigation hold covers it |
+| ``finding`` | C6.4 | no end while a finding of the inspection department names it (open or explained, not yet decided) |
 | ``access_request`` | C6.3 | no end while an access request naming it is pending, approved and unexpired, or its copies are being prepared |
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -55,8 +56,21 @@ RULES = {
         Rule("case_permanent", "C5.6", _("作为案件证据：案卷永久保存")),
         Rule("hold", "C6.4", _("保全中")),
         Rule("access_request", "C6.3", _("调用申请办理中")),
+        Rule("finding", "C6.4", _("督察发现处理中")),
     ]
 }
+
+# Apps above retention that also keep recordings (oversight: an open finding
+# names them) register here from AppConfig.ready(): ``provider(ids)`` returns
+# ``{recording id: [(rule code, detail), …]}`` of reasons with no end.
+_providers: list[Callable[[list[int]], dict[int, list[tuple[str, str]]]]] = []
+
+
+def register_keep_reason(
+    provider: Callable[[list[int]], dict[int, list[tuple[str, str]]]],
+) -> None:
+    if provider not in _providers:
+        _providers.append(provider)
 
 
 @dataclass
@@ -182,6 +196,12 @@ def decide(recording_ids: Iterable[int], *, now: datetime | None = None) -> dict
         recording_id__in=ids, accessrequest__in=open_requests
     ).values_list("recording_id", "accessrequest__number"):
         decisions[rec_id].reasons.append(Reason("access_request", None, number))
+
+    # Whatever the apps above say keeps a recording (an open finding, C6.4).
+    for provider in _providers:
+        for rec_id, found in provider(ids).items():
+            for rule, detail in found:
+                decisions[rec_id].reasons.append(Reason(rule, None, detail))
     return decisions
 
 

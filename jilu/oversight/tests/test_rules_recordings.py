@@ -260,3 +260,26 @@ def test_deadline_rules_judge_each_window_once(db, make_recording, clock, run_ru
     [finding] = findings("late_annotation")
     assert fact_ids(finding) == {str(never.pk)}
     assert RuleCursor.objects.get(source="annotation").window_end == window
+
+
+def test_an_undecided_finding_keeps_its_recordings(
+    db, make_recording, clock, run_rules, people, tree
+):
+    """C5.6 with C6.4: a recording named by a finding not yet decided is never
+    disposable; once the inspector has decided, only its own keep-until counts."""
+    from jilu.oversight.actions import decide_finding
+    from jilu.retention.models import KeepUntil
+
+    late = make_recording(start=T0, minutes=10, docked_at=T0 + 10 * M + 25 * H)
+    run_rules()
+    [finding] = findings("late_collection")
+    keep = KeepUntil.objects.get(pk=late.pk)
+    assert keep.until is None and "finding" in {r["rule"] for r in keep.reasons}
+    from jilu.oversight.finding_models import Finding
+
+    naming = Finding.objects.filter(facts__kind="recording", facts__object_id=str(late.pk))
+    assert finding in naming
+    for each in naming.distinct():  # the late collection, and any other rule on it
+        decide_finding(each, actor=people["inspector"], outcome="dismissed", reason="设备原因")
+    keep = KeepUntil.objects.get(pk=late.pk)
+    assert keep.until is not None and "finding" not in {r["rule"] for r in keep.reasons}
