@@ -25,13 +25,11 @@ from django_tasks import task
 
 from jilu.access import build_actions as actions
 from jilu.access.models import AccessRequest, CopyPackage
-from jilu.evidence.tasks import _transient
-from jilu.transfer.tasks import backoff, enqueue_job, throttled_progress
+from jilu.transfer.tasks import enqueue_job, retry_or_fail, throttled_progress
 
 logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system:access"
-MAX_ATTEMPTS = 4
 PROGRESS_EVERY_SECONDS = 0.5
 ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read off a picture
 TRANSIENT_ERROR = "暂时无法读取证据存储或等待超时，稍后自动重试。"
@@ -139,22 +137,13 @@ def build_copy_package_job(package_id: int) -> str:
         actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=str(exc))
         return f"failed: {exc}"
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"
-        if _transient(exc) and package.attempts < MAX_ATTEMPTS:
-            retry_at = timezone.now() + backoff(package.attempts)
-            actions.fail_build(
-                actor=SYSTEM_ACTOR,
-                package=package,
-                error=TRANSIENT_ERROR,
-                detail=detail,
-                retry=True,
-            )
-            _enqueue(package.pk, run_after=retry_at)
-            logger.warning("copy package %s: %s; retry at %s", package.pk, detail, retry_at)
-            return f"retry at {retry_at.isoformat()}"
-        logger.exception("copy package %s (%s) failed", package.pk, package.request.number)
-        error = TRANSIENT_ERROR_FINAL if _transient(exc) else INTERNAL_ERROR
-        actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=error, detail=detail)
-        raise
+        return retry_or_fail(
+            exc,
+            package=package,
+            fail=partial(actions.fail_build, actor=SYSTEM_ACTOR),
+            enqueue=_enqueue,
+            messages=(TRANSIENT_ERROR, TRANSIENT_ERROR_FINAL, INTERNAL_ERROR),
+            label=f"copy package {package.pk} ({package.request.number})",
+        )
     actions.finish_build(actor=SYSTEM_ACTOR, package=package, result=result)
     return "ready"

@@ -63,6 +63,27 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+def retry_or_fail(
+    exc: Exception, *, package, fail, enqueue, messages: tuple[str, str, str], label: str
+) -> str:
+    """After a build raised ``exc`` (not a PackageError): a transient cause is retried
+    later with backoff, up to MAX_ATTEMPTS, and said so; anything else fails the
+    package with ``messages`` (transient, transient at the last attempt, internal)
+    and is raised again for the task's own record."""
+    transient_text, final_text, internal_text = messages
+    detail = f"{type(exc).__name__}: {exc}"
+    if _transient(exc) and package.attempts < MAX_ATTEMPTS:
+        retry_at = timezone.now() + backoff(package.attempts)
+        fail(package=package, error=transient_text, detail=detail, retry=True)
+        enqueue(package.pk, run_after=retry_at)
+        logger.warning("%s: %s; retry at %s", label, detail, retry_at)
+        return f"retry at {retry_at.isoformat()}"
+    logger.exception("%s failed", label)
+    error = final_text if _transient(exc) else internal_text
+    fail(package=package, error=error, detail=detail)
+    raise exc
+
+
 def enqueue_job(job, package_id: int, *, run_after=None) -> None:
     """Enqueue ``job`` for one package, deferred when the backend can (a retry)."""
     if run_after is not None and job.get_backend().supports_defer:
@@ -137,23 +158,14 @@ def build_package_job(package_id: int) -> str:
         actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=str(exc))
         return f"failed: {exc}"
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"
-        if _transient(exc) and package.attempts < MAX_ATTEMPTS:
-            retry_at = timezone.now() + backoff(package.attempts)
-            actions.fail_build(
-                actor=SYSTEM_ACTOR,
-                package=package,
-                error=TRANSIENT_ERROR,
-                detail=detail,
-                retry=True,
-            )
-            _enqueue(package.pk, run_after=retry_at)
-            logger.warning("package %s: %s; retry at %s", package.pk, detail, retry_at)
-            return f"retry at {retry_at.isoformat()}"
-        logger.exception("package %s (case %s) failed", package.pk, package.case.number)
-        error = TRANSIENT_ERROR_FINAL if _transient(exc) else INTERNAL_ERROR
-        actions.fail_build(actor=SYSTEM_ACTOR, package=package, error=error, detail=detail)
-        raise
+        return retry_or_fail(
+            exc,
+            package=package,
+            fail=partial(actions.fail_build, actor=SYSTEM_ACTOR),
+            enqueue=_enqueue,
+            messages=(TRANSIENT_ERROR, TRANSIENT_ERROR_FINAL, INTERNAL_ERROR),
+            label=f"package {package.pk} (case {package.case.number})",
+        )
     actions.finish_build(
         actor=SYSTEM_ACTOR,
         package=package,
