@@ -71,6 +71,7 @@ ACTION_LABELS = {
     "evidence.media.requeue": pgettext_lazy("audit", "重新排队媒体处理"),
     "evidence.fixity.alarm": pgettext_lazy("audit", "固定性告警：哈希不一致或对象缺失"),
     "evidence.fixity.acknowledge": pgettext_lazy("audit", "确认固定性告警"),
+    "evidence.fixity.repin": pgettext_lazy("audit", "对象恢复后字节核验一致，登记其新存储版本"),
     "dutylog.note.create": pgettext_lazy("audit", "填写执勤日志无法记录情况"),
     "dutylog.note.update": pgettext_lazy("audit", "修改执勤日志无法记录情况"),
     "dutylog.note.confirm": pgettext_lazy("audit", "确认执勤日志无法记录情况"),

@@ -46,7 +46,12 @@ def store_object(
     with transaction.atomic():
         obj, created = StoredObject.objects.get_or_create(
             sha256=put.sha256,
-            defaults={"sm3": put.sm3, "size": put.size, "backend": store.kind},
+            defaults={
+                "sm3": put.sm3,
+                "size": put.size,
+                "backend": store.kind,
+                "version_id": put.version,  # pinned for every later read (C6.5.3)
+            },
         )
         if not created and (obj.sm3 != put.sm3 or obj.size != put.size):
             raise StoreError(
@@ -64,6 +69,7 @@ def store_object(
                     "size": put.size,
                     "backend": store.kind,
                     "new_bytes": put.created,
+                    "version": put.version,  # "" on the filesystem
                 },
             )
     return obj

@@ -8,6 +8,11 @@ objects that are due (never re-read since stored, or last checked more than
 ``FIXITY_PERIOD_DAYS`` ago), at most ``due_batch_size()`` a run: so every
 object is re-read once a period, not once a run, and a backlog is worked off.
 
+On S3 the check reads the version recorded at ingest and lists the key's
+versions: one written after it (an overwrite with the application's key,
+which Object Lock does not prevent, or a delete marker) raises the alarm and
+names it, although every read still gets the recorded bytes (C6.5.3).
+
 A problem already raised and not yet acknowledged is not raised again: each
 check is recorded, the open alarm stands. Alarms are shown to administrators
 and inspectors; an administrator acknowledging one (with a note) is audited and leaves the
@@ -80,12 +85,59 @@ class BatchResult:
     seconds: float = 0.0
 
 
+def _pin_unrecorded(store: Any, obj: StoredObject) -> str:
+    """The version to check of an S3 object stored before versions were recorded:
+    the first one written under its key (``original_version``). It is recorded
+    for every later read once its bytes check out (see ``check_object``)."""
+    if obj.version_id or store.kind != "s3":
+        return obj.version_id
+    return store.original_version(obj.sha256)
+
+
+def _newer_problem(result: Any) -> str:
+    """C6.5.3: a version written under the object's key after the recorded one.
+    Reads keep to the recorded version; the alarm names what was written."""
+    shown = "、".join(result.newer[:3]) + ("等" if len(result.newer) > 3 else "")
+    return f"存储中该对象出现了新版本 {shown}（登记的版本为 {result.version}），有人以同一键覆盖或删除了它；播放与复制仍只读取登记的版本"
+
+
+def _restored(store: Any, obj: StoredObject, version: str) -> Any:
+    """C6.5.4: the recorded version of an S3 object is gone (removed by its
+    VersionId) and the bytes were put back, e.g. from backup, as a new version.
+    When the newest version has exactly the recorded SHA-256, SM3 and size, it
+    is the same evidence: record it as the version to read, audited, and return
+    its check; otherwise None (the object stays missing)."""
+    newest = next((v for v in store.versions(obj.sha256) if not v["deleted"]), None)
+    if newest is None or newest["id"] == version:
+        return None
+    again = store.verify(obj.sha256, version=newest["id"])
+    if (again.sha256, again.sm3, again.size) != (obj.sha256, obj.sm3, obj.size):
+        return None
+    with transaction.atomic():
+        StoredObject.objects.filter(pk=obj.pk).update(version_id=newest["id"])
+        record(
+            "evidence.fixity.repin",
+            actor="system:fixity",
+            obj=obj,
+            details={"sha256": obj.sha256, "before": version, "version": newest["id"]},
+        )
+    log.warning("stored object %s restored as version %s", obj.sha256, newest["id"])
+    return again
+
+
 def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityCheck:
-    """Re-hash one object, record the check and, on failure, the alarm."""
+    """Re-hash one object (the version recorded at ingest, on S3), record the
+    check and, on failure, the alarm; a newer version of its key is a failure."""
     store = get_store()
     began = time.monotonic()
-    result = store.verify(obj.sha256)
+    version = _pin_unrecorded(store, obj)
+    result = store.verify(obj.sha256, version=version)
+    if result.problem == "missing" and store.kind == "s3" and version:
+        result = _restored(store, obj, version) or result
     seconds = time.monotonic() - began
+    if version and not obj.version_id and result.ok:
+        # Recorded once its bytes check out; from now on every read pins it.
+        StoredObject.objects.filter(pk=obj.pk, version_id="").update(version_id=version)
     problems = []
     if result.problem == "missing":
         problems.append("对象缺失（存储中找不到）")
@@ -96,6 +148,8 @@ def check_object(obj: StoredObject, *, now: datetime | None = None) -> FixityChe
             problems.append(f"SM3 不符：应为 {obj.sm3}，实为 {result.sm3}")
         if result.size != obj.size:
             problems.append(f"大小不符：应为 {obj.size} 字节，实为 {result.size} 字节")
+    if result.newer:
+        problems.append(_newer_problem(result))
     problem = "；".join(problems)[:300]
     checked_at = now or timezone.now()
     with transaction.atomic():

@@ -21,6 +21,12 @@ class StoredObject(models.Model):
     sm3 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
     backend = models.CharField(max_length=10)
+    # The S3 VersionId written at ingest: every read asks for this version, so
+    # bytes put later under the same key are never served, and fixity names
+    # them (C6.5.3). Empty on the filesystem, which keeps no versions.
+    version_id = models.CharField(
+        _("存储版本"), max_length=1024, blank=True, default="", db_default=""
+    )
     stored_at = models.DateTimeField(auto_now_add=True)
     # The rolling fixity schedule takes the objects checked longest ago first.
     last_fixity_at = models.DateTimeField(null=True, blank=True, db_index=True)

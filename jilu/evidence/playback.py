@@ -205,15 +205,12 @@ def serve_object(
         "X-Content-Type-Options": "nosniff",
     }
     if mode == "s3" and store.kind == "s3":
-        url = store.client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": store.bucket,
-                "Key": store.object_key(sha256),
-                "ResponseContentType": content_type,
-                "ResponseContentDisposition": common["Content-Disposition"],
-            },
-            ExpiresIn=int(getattr(settings, "SERVE_PRESIGN_SECONDS", 60)),
+        # Pinned to the version recorded at ingest (C6.5.3), for a minute.
+        url = store.presigned_get(
+            sha256,
+            seconds=int(getattr(settings, "SERVE_PRESIGN_SECONDS", 60)),
+            content_type=content_type,
+            disposition=common["Content-Disposition"],
         )
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "no-store"

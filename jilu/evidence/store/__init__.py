@@ -4,6 +4,10 @@
 ``STORE_ROOT`` (``JILU_STORAGE=file``, the embedded default) or an S3-protocol
 bucket (``JILU_STORAGE=s3``). Objects are keyed by the SHA-256 of their bytes,
 carry an SM3 computed in the same read pass, and are never overwritten.
+
+On S3 every object's version is recorded beside its row (``StoredObject.
+version_id``) and every read asks for that version (``recorded_version``), so
+bytes written later under the same key are never served (C6.5.3).
 """
 
 from __future__ import annotations
@@ -35,7 +39,17 @@ __all__ = [
     "StoreUnavailable",
     "VerifyResult",
     "get_store",
+    "recorded_version",
 ]
+
+
+def recorded_version(sha256: str) -> str:
+    """The store version recorded for object ``sha256`` when it was stored
+    ("" when none is: the filesystem, or an object not recorded yet)."""
+    from jilu.evidence.models import StoredObject
+
+    found = StoredObject.objects.filter(pk=sha256).values_list("version_id", flat=True).first()
+    return found or ""
 
 
 @lru_cache(maxsize=8)
@@ -49,7 +63,7 @@ def _build(kind: str, root: Path, s3: S3Config | None, spool: Path) -> Store:
             raise StoreError("STORAGE_KIND is 's3' but settings.S3 is not configured")
         from jilu.evidence.store.s3 import S3Store
 
-        return S3Store(s3, spool)
+        return S3Store(s3, spool, pins=recorded_version)
     raise StoreError(f"unknown STORAGE_KIND {kind!r}: use 'file' or 's3'")
 
 

@@ -20,6 +20,10 @@ class PutResult:
     sm3: str
     size: int
     created: bool  # False: the same bytes were already stored, the existing object won
+    # The store's own name for this version of the object (S3 VersionId), which
+    # every later read pins (C6.5.3); "" where the store keeps no versions (the
+    # filesystem) or the bucket is not versioned.
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,11 @@ class VerifyResult:
     sm3: str
     size: int
     problem: str  # "" when ok, else e.g. "missing" or "SHA-256 differs: …"
+    version: str = ""  # the version that was read ("" where the store keeps none)
+    # Versions of the key written after the one read (S3 VersionIds, delete
+    # markers as "delete marker <id>"), newest first: somebody overwrote or
+    # deleted the object behind Jilu's back (C6.5.3), whatever the read found.
+    newer: tuple[str, ...] = ()
 
 
 class Store(ABC):
@@ -54,17 +63,26 @@ class Store(ABC):
         """Store the stream's bytes; raise ``HashMismatch`` (storing nothing) if they differ."""
 
     @abstractmethod
-    def exists(self, key: str) -> bool: ...
+    def exists(self, key: str, *, version: str | None = None) -> bool: ...
 
     @abstractmethod
-    def size(self, key: str) -> int:
+    def size(self, key: str, *, version: str | None = None) -> int:
         """The object's size in bytes; ``ObjectMissing`` if there is none."""
 
     @abstractmethod
-    def _open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]: ...
+    def _open_range(
+        self, key: str, start: int, end: int | None, version: str | None
+    ) -> Iterator[bytes]: ...
 
-    def open_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    def open_range(
+        self, key: str, start: int = 0, end: int | None = None, *, version: str | None = None
+    ) -> Iterator[bytes]:
         """Stream bytes ``[start, end)`` of the object in chunks.
+
+        ``version`` names the version to read where the store keeps versions;
+        ``None`` (every caller but fixity) reads the version recorded when the
+        object was stored, so an object overwritten later under the same key
+        still gives its original bytes (C6.5.3); ``""`` reads the newest.
 
         ``end`` is exclusive, like a Python slice: ``open_range(k, 0, 10)`` gives
         the first 10 bytes (HTTP ``Range: bytes=0-9``). ``end=None`` reads to the
@@ -75,7 +93,7 @@ class Store(ABC):
         check_key(key)
         if start < 0 or (end is not None and end < start):
             raise ValueError(f"bad range [{start}, {end}): need 0 <= start <= end")
-        return self._open_range(key, start, end)
+        return self._open_range(key, start, end, version)
 
     @abstractmethod
     def delete(self, key: str) -> int:
@@ -91,16 +109,17 @@ class Store(ABC):
         no such protection (the filesystem), True when it is set."""
         return False
 
-    def verify(self, key: str) -> VerifyResult:
-        """Re-read the object and recompute both hashes (fixity check)."""
+    def verify(self, key: str, *, version: str | None = None) -> VerifyResult:
+        """Re-read the object (the recorded version, or ``version``) and
+        recompute both hashes (fixity check)."""
         check_key(key)
         try:
-            chunks = self.open_range(key)
+            chunks = self.open_range(key, version=version)
         except ObjectMissing:
-            return VerifyResult(False, "", "", 0, "missing")
+            return VerifyResult(False, "", "", 0, "missing", version or "")
         got = hash_chunks(chunks)
         problem = "" if got.sha256 == key else f"SHA-256 differs: expected {key}, got {got.sha256}"
-        return VerifyResult(not problem, got.sha256, got.sm3, got.size, problem)
+        return VerifyResult(not problem, got.sha256, got.sm3, got.size, problem, version or "")
 
     def put_path(
         self,

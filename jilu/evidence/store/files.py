@@ -174,7 +174,9 @@ class FileStore(Store):
         fsync_dir(final.parent)
         return PutResult(got.sha256, got.sm3, got.size, created)
 
-    def exists(self, key: str) -> bool:
+    # The filesystem keeps no versions: an object file is never replaced
+    # (``os.link``) and read-only, so ``version`` has nothing to choose.
+    def exists(self, key: str, *, version: str | None = None) -> bool:
         return self.path(key).is_file()
 
     def delete(self, key: str) -> int:
@@ -186,13 +188,15 @@ class FileStore(Store):
         fsync_dir(path.parent)
         return 1
 
-    def size(self, key: str) -> int:
+    def size(self, key: str, *, version: str | None = None) -> int:
         try:
             return self.path(key).stat().st_size
         except FileNotFoundError:
             raise ObjectMissing(f"no stored object {key}") from None
 
-    def _open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]:
+    def _open_range(
+        self, key: str, start: int, end: int | None, version: str | None
+    ) -> Iterator[bytes]:
         try:
             fh = open(self.path(key), "rb", buffering=0)
         except FileNotFoundError:

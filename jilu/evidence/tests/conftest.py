@@ -53,7 +53,11 @@ def use_store(
         settings.S3 = S3Config(endpoint, bucket, "testing", "testing", "us-east-1", lock_days)
     store = get_store()
     if isinstance(store, S3Store):
+        # As `jilu create-bucket` makes it: versioned, so reads pin a version.
         store.client.create_bucket(Bucket=store.bucket, ObjectLockEnabledForBucket=bool(lock_days))
+        store.client.put_bucket_versioning(
+            Bucket=store.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
     return store
 
 
@@ -70,8 +74,11 @@ class Behind:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def flip_byte(self, key: str, offset: int = 0) -> None:
-        """Invert one byte of a stored object in place (C6.5.3 altering)."""
+    def flip_byte(self, key: str, offset: int = 0) -> str:
+        """Invert one byte of a stored object (C6.5.3 altering): in place on the
+        filesystem; on S3, where a version's bytes cannot change, by putting the
+        altered bytes under the same key with the application's own key (which
+        Object Lock does not prevent). Returns the new S3 version ("" on files)."""
         store = self.store
         if isinstance(store, FileStore):
             path = store.path(key)
@@ -82,21 +89,40 @@ class Behind:
                 fh.seek(offset)
                 fh.write(bytes([byte[0] ^ 0xFF]))
             os.chmod(path, 0o444)
-        else:
-            assert isinstance(store, S3Store)
-            name = store.object_key(key)
-            data = bytearray(store.client.get_object(Bucket=store.bucket, Key=name)["Body"].read())
-            data[offset] ^= 0xFF
-            store.client.put_object(Bucket=store.bucket, Key=name, Body=bytes(data))
+            return ""
+        assert isinstance(store, S3Store)
+        name = store.object_key(key)
+        data = bytearray(store.client.get_object(Bucket=store.bucket, Key=name)["Body"].read())
+        data[offset] ^= 0xFF
+        return self.overwrite(key, bytes(data))
+
+    def overwrite(self, key: str, data: bytes) -> str:
+        """S3: put other bytes under the object's key (a new version); its VersionId."""
+        store = self.store
+        assert isinstance(store, S3Store)
+        answer = store.client.put_object(Bucket=store.bucket, Key=store.object_key(key), Body=data)
+        return answer["VersionId"]
+
+    def delete_marker(self, key: str) -> str:
+        """S3: delete the object without naming a version (a delete marker hides
+        it from plain reads; the versions stay). The marker's VersionId."""
+        store = self.store
+        assert isinstance(store, S3Store)
+        answer = store.client.delete_object(Bucket=store.bucket, Key=store.object_key(key))
+        return answer["VersionId"]
 
     def remove(self, key: str) -> None:
-        """Delete a stored object (C6.5.4 losing)."""
+        """Delete a stored object (C6.5.4 losing): on S3 every version of it, as
+        an operator purging the bucket without Object Lock could."""
         store = self.store
         if isinstance(store, FileStore):
             store.path(key).unlink()
         else:
             assert isinstance(store, S3Store)
-            store.client.delete_object(Bucket=store.bucket, Key=store.object_key(key))
+            for version in store.versions(key):
+                store.client.delete_object(
+                    Bucket=store.bucket, Key=store.object_key(key), VersionId=version["id"]
+                )
 
     def objects(self) -> list[str]:
         """Names of every visible object."""

@@ -29,6 +29,9 @@ from jilu.evidence.store.hashing import CHUNK
 from jilu.evidence.store.s3 import S3Store
 from jilu.evidence.tests.conftest import use_store
 
+# On S3 a read asks for the version recorded beside the object's row.
+pytestmark = pytest.mark.django_db
+
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -160,7 +163,7 @@ def test_an_existing_key_is_never_replaced_even_by_different_bytes(store, behind
     if isinstance(store, S3Store):
         # Straight to the conditional upload, past the existence check in put().
         created = store.upload(forged, original.sha256, "0" * 64, forged.stat().st_size)
-        assert created is False
+        assert created == (False, original.version)  # the first version stays pinned
     else:
         assert isinstance(store, FileStore)
         with pytest.raises(FileExistsError):
@@ -181,7 +184,8 @@ def test_big_objects_go_up_in_parts_on_s3(settings, tmp_path, s3_endpoint):
     assert head["Metadata"]["sm3"] == _sm3(data)
     spool = tmp_path / "again"
     spool.write_bytes(data)
-    assert store.upload(spool, result.sha256, result.sm3, len(data)) is False
+    assert result.version  # a completed multipart upload's version is recorded too
+    assert store.upload(spool, result.sha256, result.sm3, len(data)) == (False, result.version)
     assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
 
 
