@@ -195,7 +195,7 @@ def store() -> list[checks.CheckMessage]:
                 f"reached: {problem}",
                 "check JILU_S3_ENDPOINT, JILU_S3_BUCKET, JILU_S3_ACCESS_KEY and "
                 "JILU_S3_SECRET_KEY, that the store is running, and that the bucket exists "
-                "(with versioning and Object Lock: mc mb --with-lock …)",
+                "(`jilu create-bucket` makes it with versioning and Object Lock)",
             )
         ]
     return [
@@ -204,6 +204,55 @@ def store() -> list[checks.CheckMessage]:
             f"the evidence store directory cannot be used: {problem}",
             "set JILU_STORE_ROOT to a directory this user may write (a shared mount for "
             "several machines)",
+        )
+    ]
+
+
+def _versioning_problem() -> str:
+    """What is wrong with the bucket's versioning and Object Lock ("" when
+    nothing is, or when the store is the filesystem or unreachable: the check
+    above says so)."""
+    if settings.STORAGE_KIND != "s3" or _store_problem():
+        return ""
+    from jilu.evidence.store import get_store
+
+    store = get_store()
+    try:
+        status = store.client.get_bucket_versioning(Bucket=store.bucket).get("Status")
+    except Exception as exc:
+        return f"its versioning cannot be read ({type(exc).__name__}: {exc})"
+    if status != "Enabled":
+        return f"versioning is {'suspended' if status else 'off'}"
+    if settings.S3.object_lock_days:
+        try:
+            lock = store.client.get_object_lock_configuration(Bucket=store.bucket)
+            enabled = lock["ObjectLockConfiguration"].get("ObjectLockEnabled") == "Enabled"
+        except Exception:
+            enabled = False
+        if not enabled:
+            return (
+                f"JILU_S3_OBJECT_LOCK_DAYS={settings.S3.object_lock_days} but the bucket has "
+                "no Object Lock"
+            )
+    return ""
+
+
+@_city_check
+def store_versioning() -> list[checks.CheckMessage]:
+    """The bucket keeps versions, so reads pin the version recorded at ingest (C6.5.3)."""
+    problem = _versioning_problem()
+    if not problem:
+        return []
+    return [
+        _refusal(
+            9,
+            f"the evidence store's bucket {settings.S3.bucket}: {problem}. Without versions an "
+            "overwrite with the application's own key replaces a recording's bytes, and Jilu "
+            "cannot pin the bytes it verified at ingest",
+            "create the bucket with `jilu create-bucket` (versioning, and Object Lock with "
+            "--object-lock-days N), or enable versioning on this one (mc version enable "
+            "ALIAS/BUCKET; aws s3api put-bucket-versioning --versioning-configuration "
+            "Status=Enabled); see docs/storage.md",
         )
     ]
 

@@ -61,6 +61,7 @@ def test_a_safe_city_configuration_starts(city):
         checks.audit_key,
         checks.database,
         checks.store,
+        checks.store_versioning,
         checks.queue,
     ):
         assert check() == [], check.__name__
@@ -130,7 +131,49 @@ def test_missing_bucket_is_refused(city, s3_endpoint):
     get_store.cache_clear()
     (refusal,) = checks.store()
     assert refusal.id == "jilu.E006" and "no-such-bucket" in refusal.msg
-    assert "mc mb --with-lock" in refusal.hint
+    assert "jilu create-bucket" in refusal.hint
+
+
+def _bucket(city, s3_endpoint, *, lock_days: int = 0, versioned: bool, lock: bool = False) -> str:
+    import uuid
+
+    name = f"city-{uuid.uuid4().hex[:12]}"
+    city.STORAGE_KIND = "s3"
+    city.S3 = S3Config(s3_endpoint, name, "k", "s", "us-east-1", lock_days)
+    get_store.cache_clear()
+    client = get_store().client
+    client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=lock)
+    if versioned and not lock:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+def test_c6_5_3_a_bucket_without_versioning_is_refused(city, s3_endpoint):
+    """An overwrite with the application's key would replace a recording's bytes
+    and no version could be pinned: refused, naming the fix."""
+    name = _bucket(city, s3_endpoint, versioned=False)
+    assert checks.store() == []
+    (refusal,) = checks.store_versioning()
+    assert refusal.id == "jilu.E009" and name in refusal.msg and "versioning is off" in refusal.msg
+    assert "jilu create-bucket" in refusal.hint and "put-bucket-versioning" in refusal.hint
+    get_store().client.put_bucket_versioning(
+        Bucket=name, VersioningConfiguration={"Status": "Suspended"}
+    )
+    (refusal,) = checks.store_versioning()
+    assert "versioning is suspended" in refusal.msg
+
+
+def test_a_versioned_bucket_starts(city, s3_endpoint):
+    _bucket(city, s3_endpoint, versioned=True)
+    assert checks.store() == checks.store_versioning() == []
+
+
+def test_object_lock_days_need_a_bucket_with_object_lock(city, s3_endpoint):
+    _bucket(city, s3_endpoint, versioned=True, lock_days=30)
+    (refusal,) = checks.store_versioning()
+    assert "JILU_S3_OBJECT_LOCK_DAYS=30" in refusal.msg and "no Object Lock" in refusal.msg
+    _bucket(city, s3_endpoint, versioned=True, lock_days=30, lock=True)
+    assert checks.store_versioning() == []
 
 
 def test_unreachable_queue_is_refused(city):
