@@ -10,10 +10,14 @@ the audit entry (``note_access``); this module only speaks HTTP:
   be satisfied, 200 for the whole object. Nothing is held in memory beyond one
   read chunk.
 - ``accel`` mode (behind nginx): an empty response with ``X-Accel-Redirect``
-  to an internal location that maps to ``STORE_ROOT``; nginx serves the body
-  and its ranges.
-- ``s3`` mode: a 302 to a presigned ``GetObject`` URL issued for this request
-  alone (valid ``SERVE_PRESIGN_SECONDS``, 60 s by default).
+  to an internal location that maps to ``STORE_ROOT``, or with the S3 store
+  passes a presigned request (of the recorded version, for a minute) on to it;
+  nginx sends the body and its ranges.
+- ``s3`` mode: a 302 to a presigned ``GetObject`` URL of the version recorded
+  at ingest (C6.5.3), issued for this request alone (valid
+  ``SERVE_PRESIGN_SECONDS``, 60 s by default). The browser's player follows it
+  and asks the store for every later range of the play itself: authorised and
+  audited once per play, no Python per range.
 
 ETag is the SHA-256 of the bytes, which never change (C6.5.3), so ``If-Range``
 and ``If-None-Match`` compare against it.
@@ -215,11 +219,23 @@ def serve_object(
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "no-store"
         return response
-    if mode == "accel" and store.kind == "file":
-        prefix = getattr(settings, "SERVE_ACCEL_PREFIX", "/_jilu_store/")
+    if mode == "accel":
+        prefix = getattr(settings, "SERVE_ACCEL_PREFIX", "/_jilu_store/").rstrip("/")
         response = HttpResponse(content_type=content_type)
-        relative = store.path(sha256).relative_to(store.root).as_posix()
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + relative
+        if store.kind == "s3":
+            # nginx passes a presigned request of the recorded version (C6.3:
+            # used at once by nginx alone) to the store.
+            path, query = links.store_request(
+                store,
+                sha256,
+                seconds=int(getattr(settings, "SERVE_PRESIGN_SECONDS", 60)),
+                content_type=content_type,
+                disposition=common["Content-Disposition"],
+            )
+            response["X-Accel-Redirect"] = f"{prefix}{path}?{query}"
+        else:
+            relative = links.object_path(store, sha256)
+            response["X-Accel-Redirect"] = f"{prefix}/{relative}"
         for name, value in common.items():
             response[name] = value
         return response

@@ -110,6 +110,12 @@ def test_an_overwrite_behind_jilus_back_serves_nothing_of_it(client, people, rec
     request = urllib.request.Request(location, headers={"Range": "bytes=0-9"})
     with urllib.request.urlopen(request) as answer:
         assert answer.read() == DATA[:10]
+    # The player asks the store itself for the play's later ranges: one audit
+    # entry per play, whatever it asked for before (C6.5.7).
+    assert (
+        AuditEntry.objects.filter(action="evidence.recording.play", object_id=str(rec.pk)).count()
+        == 1
+    )
 
     result = store.store.verify(rec.sha256)
     assert (result.ok, result.sha256, result.version, result.newer) == (

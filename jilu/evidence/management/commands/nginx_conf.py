@@ -1,8 +1,9 @@
 """``jilu nginx-conf``: the nginx configuration in front of Jilu's web processes.
 
-Printed from the same settings Django runs with (store root, X-Accel prefix,
-signed-link prefix and secret, session cookie name), so nginx and Django agree
-by construction. Without ``--standalone`` it prints one ``server { }`` block
+Printed from the same settings Django runs with (store root or S3 endpoint and
+bucket, X-Accel prefix, signed-link prefix and secret, session cookie name), so
+nginx and Django agree by construction. With the S3 store nginx proxies to
+``JILU_S3_ENDPOINT`` (see ``jilu/evidence/links.py`` and docs/storage.md). Without ``--standalone`` it prints one ``server { }`` block
 for ``/etc/nginx/conf.d/``; with ``--standalone DIR`` a whole ``nginx.conf``
 whose pid, logs and temporary files live in DIR (for trying it out, tests and
 benchmarks: ``nginx -c DIR/nginx.conf -g 'daemon off;'``).
@@ -19,10 +20,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from jilu.evidence.links import nginx_locations
+from jilu.evidence.links import nginx_http_blocks, nginx_locations
 
 SERVER = """\
-upstream jilu_web {{
+{http_blocks}upstream jilu_web {{
 {upstreams}
     keepalive 32;
 }}
@@ -84,6 +85,7 @@ def render(
 ) -> str:
     """The configuration text (see the module docstring)."""
     server = SERVER.format(
+        http_blocks=nginx_http_blocks(),
         upstreams="\n".join(f"    server {u};" for u in upstreams),
         listen=listen,
         server_name=server_name,
@@ -130,10 +132,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"JILU_SERVE_MODE is {settings.SERVE_MODE!r}: set JILU_SERVE_MODE=accel for the "
                 "web processes behind nginx (and JILU_SERVE_LINK_SECRET for signed play links)"
-            )
-        if settings.STORAGE_KIND != "file":
-            raise CommandError(
-                "JILU_STORAGE is s3: nginx does not serve the store; use JILU_SERVE_MODE=s3"
             )
         standalone = Path(opts["standalone"]) if opts["standalone"] else None
         if standalone is not None:

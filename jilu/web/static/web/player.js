@@ -1,8 +1,9 @@
 /* The recording page's player.
    In the production configuration a play is authorised once and answered with
-   a short-lived link that the front server checks itself. When that link
-   expires mid-viewing, the next seek fails: ask the play address again (checked
-   and audited anew) and carry on from the same moment. When the play address
+   a short-lived link that the front server (or the object store) checks
+   itself. When that link expires mid-viewing, the next seek fails: ask the
+   play address again (checked and audited anew) and carry on from the same
+   moment. When the play address
    itself refuses (the file is missing from the store, 410; refused, 403) or
    the file cannot be decoded, say so under the player instead of staying blank.
    The play address and the messages come from the player's data-* attributes. */
@@ -36,10 +37,13 @@
   }
   media.addEventListener("error", function () {
     if (media.error && media.error.code === 3) { show(texts.decode); return; }
-    // Ask the play address what is wrong (one byte, as a player would).
-    fetch(playUrl + "?check=" + Date.now(), {headers: {Range: "bytes=0-0"}, credentials: "same-origin"})
+    // Ask the play address what is wrong (one byte, as a player would). A
+    // redirect (a fresh signed link, or a presigned store address on another
+    // origin) means the play is allowed again: not followed here, the player
+    // asks for it itself.
+    fetch(playUrl + "?check=" + Date.now(), {headers: {Range: "bytes=0-0"}, credentials: "same-origin", redirect: "manual"})
       .then(function (r) {
-        if (r.status === 206 || r.status === 200) { renew(); return; }
+        if (r.type === "opaqueredirect" || r.status === 206 || r.status === 200) { renew(); return; }
         return r.text().then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
           var said = doc.querySelector("[role=alert]");
