@@ -40,7 +40,9 @@ def test_storing_records_the_object_and_audits_it(store):
         "size": len(DATA),
         "backend": store.kind,
         "new_bytes": True,
+        "version": obj.version_id,  # the S3 version every read pins (C6.5.3)
     }
+    assert bool(obj.version_id) == (store.kind == "s3")
     assert store.verify(obj.sha256).ok
 
 
