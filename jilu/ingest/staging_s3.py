@@ -237,20 +237,26 @@ class StoreStaging(Staging):
 
     def sweep(self, *, now: datetime, min_age: timedelta) -> int:
         cutoff = now - min_age
-        mpus: list[tuple[uuid.UUID | None, str, str]] = []
+        mpus: list[tuple[uuid.UUID | None, str, str, datetime]] = []
         paginator = self.client.get_paginator("list_multipart_uploads")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=PREFIX):
                 for entry in page.get("Uploads", []):
-                    if entry["Initiated"] < cutoff:
-                        mpus.append((_upload_of(entry["Key"]), entry["Key"], entry["UploadId"]))
+                    mpus.append(
+                        (
+                            _upload_of(entry["Key"]),
+                            entry["Key"],
+                            entry["UploadId"],
+                            entry["Initiated"],
+                        )
+                    )
         except (BotoConnectionError, HTTPClientError) as exc:
             raise self.store.unreachable(exc) from exc
         except ClientError as exc:
             raise StoreError(
                 f"listing staged uploads in bucket {self.bucket} failed: {exc}"
             ) from exc
-        seen: set[uuid.UUID] = {pk for pk, _key, _id in mpus if pk is not None}
+        seen: set[uuid.UUID] = {pk for pk, _key, _id, _at in mpus if pk is not None}
         versions = self.client.get_paginator("list_object_versions")
         try:
             for page in versions.paginate(Bucket=self.bucket, Prefix=PREFIX):
@@ -266,15 +272,20 @@ class StoreStaging(Staging):
             ) from exc
         live = receiving(seen)
         removed = 0
-        for pk, key, mpu in mpus:
-            # Not the multipart upload the database names: one begun by a request
-            # that died before its first part was acknowledged, or of an ended upload.
-            if pk is None or pk not in live or (live[pk].staged or {}).get("mpu") != mpu:
+        for pk, key, mpu, initiated in mpus:
+            if pk is None or pk not in live:
+                # An ended upload's: no request can make use of it any more.
+                removed += self._abort(key, mpu)
+            elif (live[pk].staged or {}).get("mpu") != mpu and max(
+                initiated, live[pk].updated_at
+            ) < cutoff:
+                # Begun by a request that died before its first part was
+                # acknowledged (old enough that none is still sending it).
                 removed += self._abort(key, mpu)
 
         def ended(entry: dict[str, Any]) -> bool:
             pk = _upload_of(entry["Key"])
-            return entry["LastModified"] < cutoff and (pk is None or pk not in live)
+            return pk is None or pk not in live
 
         removed += self._delete_versions(PREFIX, ended)
         return removed
