@@ -95,6 +95,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
 def kill_hard(proc: subprocess.Popen) -> None:
     """SIGKILL the process, its session and everything below it: its machine is lost."""
     below = descendants(proc.pid)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -235,15 +236,22 @@ def test_two_web_machines_five_stations_one_web_and_one_worker_lost(tmp_path, re
         # A worker is lost in the middle of a task.
         queue = Queue("default", connection=Redis.from_url(redis_url))
 
-        def busy_worker():
+        def freeze_a_busy_worker():
+            """Stop (SIGSTOP) a worker and its work horse while its task is still
+            running, so the kill below lands mid-task and not just after it."""
             for w in Worker.all(queue=queue):
-                if w.get_current_job_id():
-                    return w
+                job_id = w.get_current_job_id()
+                proc = next((p for p in workers if p.pid == w.pid), None)
+                if not job_id or proc is None:
+                    continue
+                pids = [proc.pid, *cluster.descendants(proc.pid)]
+                cluster.signal_all(pids, signal.SIGSTOP)
+                if job_id in queue.started_job_registry.get_job_ids():
+                    return proc, job_id
+                cluster.signal_all(pids, signal.SIGCONT)  # it finished meanwhile
             return None
 
-        victim = cluster.wait_until(busy_worker, "a worker to run a task", 120)
-        killed_job = victim.get_current_job_id()
-        lost = next(p for p in workers if p.pid == victim.pid)
+        lost, killed_job = cluster.wait_until(freeze_a_busy_worker, "a worker to run a task", 120)
         cluster.kill_hard(lost)
 
         outputs = []
