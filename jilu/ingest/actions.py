@@ -45,6 +45,7 @@ from jilu.ingest.quarantine import (
     close_quarantined,
     register_and_attribute,
 )
+from jilu.ingest.staging_base import record_staged
 from jilu.ingest.uploads import (
     advance_upload,
     complete_upload,
@@ -52,7 +53,6 @@ from jilu.ingest.uploads import (
     discard_staged,
     expire_upload,
     expire_uploads,
-    record_staged,
     reject_upload,
     remove_spool_leftovers,
     terminate_upload,

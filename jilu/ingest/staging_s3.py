@@ -46,7 +46,14 @@ from jilu.evidence.models import StoredObject
 from jilu.evidence.store import StoreError, StoreUnavailable, get_store
 from jilu.evidence.store.s3 import S3Store
 from jilu.ingest.models import Upload
-from jilu.ingest.staging import Staging, StagingLost, Writer, parse_hex, receiving
+from jilu.ingest.staging_base import (
+    Staging,
+    StagingLost,
+    Writer,
+    parse_hex,
+    receiving,
+    record_staged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +144,6 @@ class StoreStaging(Staging):
 
     def put(self, upload: Upload, *, actor: Any) -> StoredObject:
         from jilu.evidence.actions import store_object
-        from jilu.ingest.uploads import record_staged
 
         staged = dict(upload.staged or {})
         parts = staged.get("parts") or []

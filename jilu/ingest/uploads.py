@@ -108,16 +108,6 @@ def advance_upload(
     return bool(updated)
 
 
-def record_staged(*, upload: Upload, staged: dict) -> bool:
-    """Note a change of the staging area that moves no byte (the parts assembled)."""
-    updated = Upload.objects.filter(
-        pk=upload.pk, offset=upload.offset, state=Upload.State.RECEIVING
-    ).update(staged=staged, updated_at=timezone.now())
-    if updated:
-        upload.staged = staged
-    return bool(updated)
-
-
 def discard_staged(upload: Upload) -> None:
     """Remove what the staging area holds for an upload that ended (after commit).
 
