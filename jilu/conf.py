@@ -216,6 +216,44 @@ def read_s3(prefix: str = "JILU_S3_") -> S3Config:
     )
 
 
+UPLOAD_STAGINGS = ("local", "shared-dir", "store")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadStaging:
+    """Where the bytes of unfinished tus uploads wait (``JILU_UPLOAD_STAGING``)."""
+
+    kind: str  # local | shared-dir | store
+    directory: Path | None  # shared-dir only: the volume every web process mounts
+    part_size: int  # store only: bytes per S3 multipart part (all but the last)
+
+
+def read_upload_staging(storage: str) -> UploadStaging:
+    """``local`` (this machine's ``JILU_SPOOL_DIR``, the embedded default),
+    ``shared-dir`` (``JILU_UPLOAD_STAGING_DIR``, one volume every web process
+    mounts) or ``store`` (one S3 multipart upload per tus upload in the
+    evidence bucket, the default with ``JILU_STORAGE=s3``)."""
+    kind = env_choice(
+        "JILU_UPLOAD_STAGING", "store" if storage == "s3" else "local", UPLOAD_STAGINGS
+    )
+    if kind == "store" and storage != "s3":
+        raise ConfigError(
+            "JILU_UPLOAD_STAGING=store stages uploads in the S3 bucket and needs JILU_STORAGE=s3; "
+            "with the filesystem store use local (one machine) or shared-dir"
+        )
+    directory = None
+    if kind == "shared-dir":
+        if _raw("JILU_UPLOAD_STAGING_DIR") is None:
+            raise ConfigError(
+                "JILU_UPLOAD_STAGING=shared-dir needs JILU_UPLOAD_STAGING_DIR: a directory on a "
+                "volume every web process mounts (e.g. /srv/jilu/staging on NFS)"
+            )
+        directory = env_path("JILU_UPLOAD_STAGING_DIR", Path("."))
+    part_mib = env_int("JILU_UPLOAD_PART_MIB", 8, minimum=5, maximum=5120)
+    return UploadStaging(kind, directory, part_mib * MIB)
+
+
 @dataclass(frozen=True)
 class RQConfig:
     """Background tasks on RQ (Redis), ``JILU_TASKS_BACKEND=rq``."""

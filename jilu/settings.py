@@ -156,6 +156,10 @@ STORAGE_KIND = conf.env_choice("JILU_STORAGE", "file", ("file", "s3"))
 STORE_ROOT = conf.env_path("JILU_STORE_ROOT", DATA_DIR / "store")
 SPOOL_DIR = conf.env_path("JILU_SPOOL_DIR", DATA_DIR / "spool")
 S3 = conf.read_s3() if STORAGE_KIND == "s3" else None
+# Unfinished tus uploads: on this machine's spool (embedded), on a volume every
+# web process mounts, or as S3 multipart uploads in the bucket (the default with
+# S3), so any web process can continue any upload (jilu/ingest/staging.py).
+UPLOAD_STAGING = conf.read_upload_staging(STORAGE_KIND)
 
 # How file bodies reach the browser: through Python (embedded default), handed
 # to nginx by X-Accel-Redirect (location PREFIX { internal; alias STORE_ROOT/; }),

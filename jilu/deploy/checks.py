@@ -300,6 +300,25 @@ def queue() -> list[checks.CheckMessage]:
     ]
 
 
+@_city_check
+def upload_staging() -> list[checks.CheckMessage]:
+    """Unfinished uploads wait where every web process sees them."""
+    if settings.UPLOAD_STAGING.kind != "local":
+        return []
+    return [
+        _refusal(
+            10,
+            "unfinished uploads are staged on each machine's own disk "
+            f"(JILU_UPLOAD_STAGING=local, {settings.SPOOL_DIR}/uploads): a station's next "
+            "PATCH that reaches another web process finds nothing there, its upload is "
+            "refused and started again, and partial files pile up on every machine",
+            "stage uploads in the bucket (JILU_UPLOAD_STAGING=store, the default with "
+            "JILU_STORAGE=s3), or set JILU_UPLOAD_STAGING=shared-dir and "
+            "JILU_UPLOAD_STAGING_DIR to a volume every web process mounts",
+        )
+    ]
+
+
 ROLE_QUERY = """
 SELECT current_user, pg_get_userbyid(c.relowner),
        pg_has_role(current_user, c.relowner, 'USAGE'), r.rolsuper, r.rolcreaterole

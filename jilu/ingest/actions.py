@@ -45,10 +45,12 @@ from jilu.ingest.quarantine import (
     close_quarantined,
     register_and_attribute,
 )
+from jilu.ingest.staging_base import record_staged
 from jilu.ingest.uploads import (
     advance_upload,
     complete_upload,
     create_upload,
+    discard_staged,
     expire_upload,
     expire_uploads,
     reject_upload,
@@ -75,12 +77,14 @@ __all__ = [
     "close_quarantined",
     "complete_upload",
     "create_upload",
+    "discard_staged",
     "expire_upload",
     "expire_uploads",
     "finish_docking",
     "make_recording",
     "open_docking",
     "register_and_attribute",
+    "record_staged",
     "reject_upload",
     "remove_spool_leftovers",
     "report_progress",

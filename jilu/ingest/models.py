@@ -158,7 +158,7 @@ class DockingSession(models.Model):
 
 
 class Upload(models.Model):
-    """The server side of one tus upload: where its bytes stand on the spool."""
+    """The server side of one tus upload: how many of its bytes arrived, and where they wait."""
 
     class State(models.TextChoices):
         RECEIVING = "receiving", _("接收中")
@@ -178,8 +178,15 @@ class Upload(models.Model):
         DockingSession, on_delete=models.PROTECT, null=True, blank=True, related_name="uploads"
     )
     length = models.BigIntegerField()
-    # Bytes received, fsynced to the spool file and acknowledged.
+    # Bytes received, made durable in the staging area and acknowledged: the
+    # truth about the upload, whatever the staging area holds beyond it.
     offset = models.BigIntegerField(default=0)
+    # Where the bytes wait (jilu/ingest/staging.py): a machine's spool, a shared
+    # directory, or the store (S3 multipart); fixed at creation.
+    staging = models.CharField(max_length=12, default="local")
+    # What the store's staging acknowledged with the offset: its multipart
+    # upload, the parts so far, whether they were assembled.
+    staged = models.JSONField(default=dict, blank=True)
     metadata_raw = models.TextField(blank=True)
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)

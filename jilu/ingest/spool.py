@@ -1,38 +1,37 @@
-"""The upload spool: one partial file per unfinished tus upload.
+"""Partial files of unfinished uploads staged in a directory (``local`` and ``shared-dir``).
 
-``SPOOL_DIR/uploads/<upload id>.part`` holds the bytes received so far. The
-upload's ``offset`` in the database is the durable truth: it is advanced only
-after the bytes up to it were fsynced, so after a crash the file may be longer
-than the offset (the unacknowledged tail is cut off at the next PATCH) but
-never shorter.
+``<dir>/<upload id>.part`` holds the bytes received so far: ``SPOOL_DIR/uploads``
+on this machine (``JILU_UPLOAD_STAGING=local``), or ``JILU_UPLOAD_STAGING_DIR``
+on a volume every web process mounts (``shared-dir``). The upload's
+``offset`` in the database is the durable truth: it is advanced only after the
+bytes up to it were fsynced, so after a crash the file may be longer than the
+offset (the unacknowledged tail is cut off at the next PATCH) but never shorter.
+The lock that keeps two requests from writing one file is in ``locks.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
 
 
-class Locked(Exception):
-    """Another request is writing to this upload right now."""
-
-
 def uploads_dir() -> Path:
-    path = Path(settings.SPOOL_DIR) / "uploads"
+    """This machine's staging directory (``local``)."""
+    return ensure_dir(Path(settings.SPOOL_DIR) / "uploads")
+
+
+def ensure_dir(path: Path) -> Path:
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True)
         fsync_dir(path.parent)
     return path
 
 
-def partial_path(upload_id: uuid.UUID | str) -> Path:
-    return uploads_dir() / f"{uuid.UUID(str(upload_id)).hex}.part"
+def partial_path(upload_id: uuid.UUID | str, directory: Path | None = None) -> Path:
+    return (directory or uploads_dir()) / f"{uuid.UUID(str(upload_id)).hex}.part"
 
 
 def fsync_dir(path: Path) -> None:
@@ -43,29 +42,8 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def remove(upload_id: uuid.UUID | str) -> None:
-    partial_path(upload_id).unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def locked_partial(upload_id: uuid.UUID | str) -> Iterator[int]:
-    """Open (creating if need be) the partial file, exclusively locked.
-
-    Raises :class:`Locked` at once when another request holds it: a tus client
-    that retries while its previous PATCH is still being read must wait, not
-    interleave bytes. The lock goes with the file descriptor (flock), so a
-    crashed process never leaves it held.
-    """
-    path = partial_path(upload_id)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Locked(str(upload_id)) from None
-        yield fd
-    finally:
-        os.close(fd)  # releases the lock
+def remove(upload_id: uuid.UUID | str, directory: Path | None = None) -> None:
+    partial_path(upload_id, directory).unlink(missing_ok=True)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -1,11 +1,13 @@
 """Our tus 1.0 server at ``/api/v1/uploads/`` (core, creation, checksum, termination, expiration).
 
 Plain Django views, so the request body is never buffered: each PATCH body is
-read from the request stream in chunks and written to the upload's partial
-file on the spool (``spool.py``), with the ``Upload-Checksum`` digest of the
-chunk computed beside the write. The bytes are fsynced before the new offset
-is written to the database and acknowledged, so after a crash of the server
-the upload resumes from the last acknowledged offset (C6.5.4: nothing
+read from the request stream in chunks and written to the upload's staging
+area (``staging.py``: this machine's spool, a shared directory, or S3
+multipart parts in the bucket), with the ``Upload-Checksum`` digest of the
+chunk computed beside the write, under a lock every web process sees
+(``locks.py``). The bytes are durable before the new offset is written to the
+database and acknowledged, so after a crash of the server the upload resumes
+from the last acknowledged offset, on any web process (C6.5.4: nothing
 acknowledged is ever lost).
 
 When the last byte has arrived the whole file goes into the evidence store
@@ -40,7 +42,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from jilu.devices.models import Workstation
-from jilu.ingest import actions, naming, spool
+from jilu.ingest import actions, locks, naming
 from jilu.ingest.models import DockingSession, Upload
 from jilu.ingest.tus_common import (
     CHECKSUM_ALGORITHMS,
@@ -273,14 +275,14 @@ def _head(upload: Upload, who: Uploader) -> HttpResponse:
         # the store was unavailable): complete it now, so a client that resumes
         # with HEAD gets the outcome instead of a silent "done".
         try:
-            with spool.locked_partial(upload.pk):
+            with locks.upload_lock(upload.pk):
                 upload.refresh_from_db()
                 if upload.state == Upload.State.RECEIVING:
                     done = finalise(upload, who)
                     if isinstance(done, HttpResponse):
                         return done
                     upload = done
-        except spool.Locked:
+        except locks.Locked:
             return reply(423, "该上传正在被另一个请求处理，请稍后重试")
     return reply(
         200,
@@ -301,9 +303,9 @@ def _delete(upload: Upload, who: Uploader) -> HttpResponse:
     if upload.state != Upload.State.RECEIVING:
         return reply(204)
     try:
-        with spool.locked_partial(upload.pk):
+        with locks.upload_lock(upload.pk):
             actions.terminate_upload(actor=who.actor, upload=upload)
-    except spool.Locked:
+    except locks.Locked:
         return reply(423, "该上传正在被写入，请稍后再终止")
     except ValidationError as exc:
         return reply(403, "；".join(exc.messages))

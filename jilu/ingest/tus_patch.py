@@ -1,10 +1,13 @@
 """tus PATCH: the bytes of an upload, chunk by chunk, and its completion.
 
 Each PATCH body is read from the request stream in chunks and written to the
-upload's partial file on the spool, with the ``Upload-Checksum`` digest of the
-chunk computed beside the write; the bytes are fsynced before the new offset
-is written and acknowledged. The last byte hands the whole file to the
-evidence store with the declared SHA-256, SM3 and size (see ``tus.py``).
+upload's staging area (``staging.py``: a partial file on this machine's spool
+or a shared directory, or S3 multipart parts), with the ``Upload-Checksum``
+digest of the chunk computed beside the write, under the upload's lock
+(``locks.py``). The bytes are made durable (fsynced, or the part stored) before
+the new offset is written and acknowledged, so any web process can take the
+next PATCH. The last byte hands the whole file to the evidence store with the
+declared SHA-256, SM3 and size (see ``tus.py``).
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import binascii
 import hashlib
 import io
 import logging
-import os
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from jilu.ingest import actions, spool
+from jilu.evidence.store import StoreError
+from jilu.ingest import actions, locks
 from jilu.ingest.models import Upload
+from jilu.ingest.staging import StagingLost, Writer, staging_for
 from jilu.ingest.tus_common import (
     CHECKSUM_ALGORITHMS,
     READ_CHUNK,
@@ -114,9 +118,9 @@ def patch(request: HttpRequest, upload: Upload, who: Uploader) -> HttpResponse:
             Upload_Offset=upload.offset,
         )
     try:
-        with spool.locked_partial(upload.pk) as fd:
-            return _patch_locked(request, upload, who, fd, offset, content_length, checksum)
-    except spool.Locked:
+        with locks.upload_lock(upload.pk):
+            return _patch_locked(request, upload, who, offset, content_length, checksum)
+    except locks.Locked:
         return reply(423, "该上传正在被另一个请求写入，请稍后重试", Upload_Offset=upload.offset)
 
 
@@ -124,16 +128,12 @@ def _patch_locked(
     request: HttpRequest,
     upload: Upload,
     who: Uploader,
-    fd: int,
     offset: int,
     content_length: int,
     checksum: tuple[str, bytes] | None,
 ) -> HttpResponse:
-    from jilu.evidence.store.hashing import pump
-
     upload.refresh_from_db()
     if upload.state != Upload.State.RECEIVING:
-        spool.remove(upload.pk)  # finished meanwhile; opening may have re-created the file
         if upload.state == Upload.State.COMPLETE and offset == upload.length:
             return reply(204, Upload_Offset=upload.offset, **outcome_headers(upload))
         if upload.state == Upload.State.COMPLETE:
@@ -141,58 +141,75 @@ def _patch_locked(
         return gone(upload)
     if offset != upload.offset:
         return reply(409, "偏移已变化，请先 HEAD 再续传", Upload_Offset=upload.offset)
-    size = os.fstat(fd).st_size
-    if size < offset:
-        detail = f"服务器暂存文件只有 {size} 字节，少于已确认的 {offset} 字节（暂存区被改动）"
-        actions.reject_upload(actor="system:ingest", upload=upload, detail=detail)
-        return reply(410, f"{detail}；该上传已作废，请重新创建上传")
-    if size > offset:
-        os.ftruncate(fd, offset)  # bytes written but never acknowledged (a crash)
-    os.lseek(fd, offset, os.SEEK_SET)
+    try:
+        writer = staging_for(upload).writer(upload)
+    except StagingLost as exc:
+        actions.reject_upload(actor="system:ingest", upload=upload, detail=str(exc))
+        return reply(410, f"{exc}；该上传已作废，请重新创建上传")
+    except StoreError as exc:
+        return _unavailable(upload, exc)
+    except OSError as exc:
+        return _spool_failed(upload, offset, exc)
+    try:
+        return _receive(request, upload, who, writer, offset, content_length, checksum)
+    finally:
+        writer.close()
+
+
+def _receive(
+    request: HttpRequest,
+    upload: Upload,
+    who: Uploader,
+    writer: Writer,
+    offset: int,
+    content_length: int,
+    checksum: tuple[str, bytes] | None,
+) -> HttpResponse:
+    from jilu.evidence.store.hashing import pump
+
     body = _Body(request, content_length)
     chunk_hash = hashlib.new(checksum[0]) if checksum else None
     written = 0
 
     def write(data: bytes) -> None:
         nonlocal written
-        spool.write_all(fd, data)
+        writer.write(data)
         written += len(data)
 
     sinks = [write] + ([chunk_hash.update] if chunk_hash is not None else [])
     try:
         pump(body, sinks)
+        if checksum is not None:
+            if not body.complete:
+                writer.abandon()  # a partial chunk cannot be checked: discard it
+                return reply(400, "数据未完整到达，本次数据已丢弃", Upload_Offset=offset)
+            if chunk_hash.digest() != checksum[1]:
+                writer.abandon()
+                return reply(
+                    460,
+                    f"本次数据的 {checksum[0]} 校验值不符，数据已丢弃，请从偏移 {offset} 重新发送",
+                    Upload_Offset=offset,
+                )
+        new_offset = offset + written
+        staged = writer.commit(complete=new_offset == upload.length) if written else None
+    except StoreError as exc:
+        _abandon(writer)
+        return _unavailable(upload, exc)
     except OSError as exc:
-        _rewind(fd, offset)
-        log.warning("upload %s: spool write failed: %s", upload.pk, exc)
-        return reply(
-            507,
-            f"服务器暂存空间写入失败（{exc.strerror or exc}），本次数据未保存，请稍后重试",
-            Upload_Offset=offset,
-        )
-    if checksum is not None:
-        if not body.complete:
-            _rewind(fd, offset)  # a partial chunk cannot be checked: discard it
-            return reply(400, "数据未完整到达，本次数据已丢弃", Upload_Offset=offset)
-        if chunk_hash.digest() != checksum[1]:
-            _rewind(fd, offset)
-            return reply(
-                460,
-                f"本次数据的 {checksum[0]} 校验值不符，数据已丢弃，请从偏移 {offset} 重新发送",
-                Upload_Offset=offset,
-            )
-    os.fsync(fd)
-    if offset == 0 and written:
-        spool.fsync_dir(spool.uploads_dir())  # the partial file's name is durable too
-    new_offset = offset + written
+        _abandon(writer)
+        return _spool_failed(upload, offset, exc)
     if written and not actions.advance_upload(
-        upload=upload, old_offset=offset, new_offset=new_offset
+        upload=upload, old_offset=offset, new_offset=new_offset, staged=staged
     ):
+        _abandon(writer)
         upload.refresh_from_db()
         return (
             gone(upload)
             if upload.state != Upload.State.RECEIVING
             else reply(409, "偏移已变化，请先 HEAD 再续传", Upload_Offset=upload.offset)
         )
+    if written:
+        writer.acknowledged()
     if not body.complete:
         return reply(400, "数据未完整到达，已保存收到的部分", Upload_Offset=new_offset)
     if new_offset < upload.length:
@@ -203,9 +220,30 @@ def _patch_locked(
     return reply(204, Upload_Offset=done.offset, **outcome_headers(done))
 
 
-def _rewind(fd: int, offset: int) -> None:
-    os.ftruncate(fd, offset)
-    os.fsync(fd)
+def _abandon(writer: Writer) -> None:
+    try:
+        writer.abandon()
+    except Exception as exc:  # nothing of it is acknowledged anyway
+        log.warning("discarding unacknowledged bytes failed: %s", exc)
+
+
+def _spool_failed(upload: Upload, offset: int, exc: OSError) -> HttpResponse:
+    log.warning("upload %s: staging write failed: %s", upload.pk, exc)
+    return reply(
+        507,
+        f"服务器暂存空间写入失败（{exc.strerror or exc}），本次数据未保存，请稍后重试",
+        Upload_Offset=offset,
+    )
+
+
+def _unavailable(upload: Upload, exc: Exception) -> HttpResponse:
+    log.error("upload %s: the store's staging area failed: %s", upload.pk, exc)
+    return reply(
+        503,
+        f"证据存储暂时不可用（{exc}），本次数据未保存；已确认的数据保留，请稍后重试（HEAD 该上传）",
+        Retry_After=RETRY_AFTER,
+        Upload_Offset=upload.offset,
+    )
 
 
 # --- completion -----------------------------------------------------------
@@ -214,25 +252,29 @@ def _rewind(fd: int, offset: int) -> None:
 def finalise(upload: Upload, who: Uploader) -> Upload | HttpResponse:
     """Verify the whole file into the store, then attribute it (call with the lock held)."""
     from jilu.evidence.actions import store_object
-    from jilu.evidence.store import HashMismatch, StoreError
+    from jilu.evidence.store import HashMismatch
 
-    path = spool.partial_path(upload.pk)
-    expected = {
-        "expected_sha256": upload.sha256,
-        "expected_sm3": upload.sm3,
-        "expected_size": upload.length,
-    }
     try:
         if upload.length == 0:
-            stored = store_object(actor=who.actor, stream=io.BytesIO(b""), **expected)
+            stored = store_object(
+                actor=who.actor,
+                stream=io.BytesIO(b""),
+                expected_sha256=upload.sha256,
+                expected_sm3=upload.sm3,
+                expected_size=0,
+            )
         else:
-            # Every byte has arrived and the lock is held: the finished file is
-            # hashed where it lies and linked into the store, not copied.
-            stored = store_object(actor=who.actor, path=path, **expected)
+            # The staging area hands every byte to the store, which hashes
+            # SHA-256 and SM3 in one pass and refuses bytes that differ from
+            # the declared ones before anything is visible (C6.5.3, C6.5.4).
+            stored = staging_for(upload).put(upload, actor=who.actor)
     except HashMismatch as exc:
         detail = _mismatch_detail(upload, exc)
         actions.reject_upload(actor=who.actor, upload=upload, detail=detail)
         return reply(422, detail)
+    except StagingLost as exc:
+        actions.reject_upload(actor="system:ingest", upload=upload, detail=str(exc))
+        return reply(410, f"{exc}；该上传已作废，请重新创建上传")
     except (StoreError, OSError) as exc:
         log.error("upload %s: storing failed: %s", upload.pk, exc)
         return reply(
@@ -252,7 +294,7 @@ def finalise(upload: Upload, who: Uploader) -> Upload | HttpResponse:
         if upload.state != Upload.State.RECEIVING:
             return gone(upload)
         return reply(409, "；".join(exc.messages))
-    spool.remove(upload.pk)
+    actions.discard_staged(done)  # the bytes are in the store now
     return done
 
 

@@ -9,9 +9,9 @@ audit row in the same transaction. Completing an upload attributes its file
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,10 +22,13 @@ from django.utils import timezone
 from jilu.audit.chain import record
 from jilu.devices.models import Workstation
 from jilu.evidence.models import StoredObject
-from jilu.ingest import spool
+from jilu.ingest import locks
 from jilu.ingest.attribution import attribute_file
 from jilu.ingest.models import DockingSession, Upload
+from jilu.ingest.staging import configured_areas, configured_kind, staging_for
 from jilu.org.models import Person, Unit
+
+log = logging.getLogger(__name__)
 
 
 def upload_expiry() -> timedelta:
@@ -61,6 +64,7 @@ def create_upload(
         mtime=mtime,
         metadata_raw=metadata_raw,
         expires_at=timezone.now() + upload_expiry(),
+        staging=configured_kind(),
     )
     record(
         "ingest.upload.create",
@@ -77,23 +81,44 @@ def create_upload(
     return upload
 
 
-def advance_upload(*, upload: Upload, old_offset: int, new_offset: int) -> bool:
-    """Acknowledge bytes up to ``new_offset`` (already fsynced to the spool).
+def advance_upload(
+    *, upload: Upload, old_offset: int, new_offset: int, staged: dict | None = None
+) -> bool:
+    """Acknowledge bytes up to ``new_offset`` (already durable in the staging area),
+    with what the staging area needs to find them (``staged``; unchanged if None).
 
     A compare-and-set on the offset and state: False when the upload moved on
     meanwhile (terminated, expired). Per-chunk progress writes no audit row;
     the upload's creation and outcome do.
     """
+    changes: dict[str, Any] = {
+        "offset": new_offset,
+        "expires_at": timezone.now() + upload_expiry(),
+        "updated_at": timezone.now(),
+    }
+    if staged is not None:
+        changes["staged"] = staged
     updated = Upload.objects.filter(
         pk=upload.pk, offset=old_offset, state=Upload.State.RECEIVING
-    ).update(
-        offset=new_offset,
-        expires_at=timezone.now() + upload_expiry(),
-        updated_at=timezone.now(),
-    )
+    ).update(**changes)
     if updated:
         upload.offset = new_offset
+        if staged is not None:
+            upload.staged = staged
     return bool(updated)
+
+
+def discard_staged(upload: Upload) -> None:
+    """Remove what the staging area holds for an upload that ended (after commit).
+
+    A failure is logged, not raised: the upload's end is already recorded, and
+    the sweep of :func:`remove_spool_leftovers` removes what stays behind.
+    """
+    try:
+        staging_for(upload).discard(upload.pk, upload.staged or {})
+    except Exception:
+        log.exception("upload %s: removing its staged bytes failed; the sweep retries", upload.pk)
+    locks.remove_lock_file(upload.pk)
 
 
 @transaction.atomic
@@ -117,7 +142,7 @@ def reject_upload(*, actor: Any, upload: Upload, detail: str) -> Upload:
             "detail": detail,
         },
     )
-    transaction.on_commit(lambda: spool.remove(upload.pk))
+    transaction.on_commit(lambda: discard_staged(upload))
     return upload
 
 
@@ -138,15 +163,17 @@ def terminate_upload(*, actor: Any, upload: Upload) -> Upload:
         obj=upload,
         details={"filename": upload.filename, "offset": upload.offset, "length": upload.length},
     )
-    transaction.on_commit(lambda: spool.remove(upload.pk))
+    transaction.on_commit(lambda: discard_staged(upload))
     return upload
 
 
 def expire_uploads(*, actor: Any = "system:ingest", now: datetime | None = None) -> int:
     """tus expiration: give up unfinished uploads idle past their ``expires_at``.
 
-    Also removes spool files left behind by uploads that ended (a crash
-    between the end and the file's removal); returns how many uploads expired.
+    Their staged bytes go when each expiry commits (on S3: the multipart upload
+    aborted, the tail and assembled objects deleted). Also removes what uploads
+    that ended left behind (a crash between the end and the removal); returns
+    how many uploads expired.
     """
     now = now or timezone.now()
     count = 0
@@ -165,44 +192,24 @@ def expire_uploads(*, actor: Any = "system:ingest", now: datetime | None = None)
 def remove_spool_leftovers(
     *, now: datetime | None = None, min_age: timedelta = timedelta(hours=1)
 ) -> int:
-    """Delete partial files of uploads that are no longer receiving (or never existed).
+    """Delete what uploads that are no longer receiving (or never existed) left
+    in every staging area this process reaches: partial files on the spool or
+    the shared directory, and in the bucket their multipart uploads (aborted)
+    and staged objects (every version), also multipart uploads begun by a
+    request that died before its first part was acknowledged.
 
-    Only files untouched for ``min_age``; the bytes of a completed upload are in
-    the store, those of an ended one were never acknowledged as evidence. No
+    Only what was untouched for ``min_age``; the bytes of a completed upload are
+    in the store, those of an ended one were never acknowledged as evidence. No
     audit row: the upload's end was audited when it happened.
     """
     now = now or timezone.now()
-    cutoff = (now - min_age).timestamp()
-    files: dict[str, Path] = {}
-    for path in spool.uploads_dir().glob("*.part"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                files[path.stem] = path
-        except FileNotFoundError:
-            continue
-    if not files:
-        return 0
-    receiving = {
-        pk.hex
-        for pk in Upload.objects.filter(
-            pk__in=[uuid.UUID(stem) for stem in files if _is_uuid(stem)],
-            state=Upload.State.RECEIVING,
-        ).values_list("pk", flat=True)
-    }
     removed = 0
-    for stem, path in files.items():
-        if stem not in receiving:
-            path.unlink(missing_ok=True)
-            removed += 1
+    for area in configured_areas():
+        try:
+            removed += area.sweep(now=now, min_age=min_age)
+        except Exception:  # one unreachable area does not stop the others
+            log.exception("sweeping the %s upload staging area failed", area.kind)
     return removed
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @transaction.atomic
@@ -220,7 +227,7 @@ def expire_upload(*, actor: Any, upload_id: uuid.UUID, now: datetime | None = No
         obj=upload,
         details={"filename": upload.filename, "offset": upload.offset, "length": upload.length},
     )
-    transaction.on_commit(lambda: spool.remove(upload.pk))
+    transaction.on_commit(lambda: discard_staged(upload))
     return True
 
 

@@ -44,6 +44,7 @@ def city(settings, tmp_path, db):
     settings.STORAGE_KIND = "file"
     settings.S3 = None
     settings.STORE_ROOT = tmp_path / "store"
+    settings.UPLOAD_STAGING = conf.UploadStaging("shared-dir", tmp_path / "staging", 8 * conf.MIB)
     get_store.cache_clear()
     yield settings
     get_store.cache_clear()
@@ -63,6 +64,7 @@ def test_a_safe_city_configuration_starts(city):
         checks.store,
         checks.store_versioning,
         checks.queue,
+        checks.upload_staging,
     ):
         assert check() == [], check.__name__
 
@@ -182,6 +184,34 @@ def test_unreachable_queue_is_refused(city):
     (refusal,) = checks.queue()
     assert refusal.id == "jilu.E007" and "'default'" in refusal.msg
     assert "Redis" in refusal.hint
+
+
+def test_uploads_staged_on_one_machines_disk_are_refused(city):
+    """Two web machines each with its own folder restarted one upload 186 times."""
+    city.UPLOAD_STAGING = conf.UploadStaging("local", None, 8 * conf.MIB)
+    (refusal,) = checks.upload_staging()
+    assert refusal.id == "jilu.E010" and "JILU_UPLOAD_STAGING=local" in refusal.msg
+    assert "JILU_UPLOAD_STAGING=store" in refusal.hint and "shared-dir" in refusal.hint
+
+
+def test_the_upload_staging_settings_are_checked(monkeypatch):
+    for name in ("JILU_UPLOAD_STAGING", "JILU_UPLOAD_STAGING_DIR", "JILU_UPLOAD_PART_MIB"):
+        monkeypatch.delenv(name, raising=False)
+    assert conf.read_upload_staging("s3").kind == "store"
+    assert conf.read_upload_staging("file") == conf.UploadStaging("local", None, 8 * conf.MIB)
+    monkeypatch.setenv("JILU_UPLOAD_STAGING", "store")
+    with pytest.raises(ConfigError, match="needs JILU_STORAGE=s3"):
+        conf.read_upload_staging("file")
+    monkeypatch.setenv("JILU_UPLOAD_STAGING", "shared-dir")
+    with pytest.raises(ConfigError, match="needs JILU_UPLOAD_STAGING_DIR"):
+        conf.read_upload_staging("file")
+    monkeypatch.setenv("JILU_UPLOAD_STAGING_DIR", "/srv/jilu/staging")
+    monkeypatch.setenv("JILU_UPLOAD_PART_MIB", "4")
+    with pytest.raises(ConfigError, match="JILU_UPLOAD_PART_MIB=4 is too small"):
+        conf.read_upload_staging("file")
+    monkeypatch.setenv("JILU_UPLOAD_PART_MIB", "16")
+    staging = conf.read_upload_staging("file")
+    assert staging == conf.UploadStaging("shared-dir", Path("/srv/jilu/staging"), 16 * conf.MIB)
 
 
 def test_outside_city_mode_nothing_is_refused(city):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jilu.audit.models import AuditEntry
 from jilu.evidence.models import Recording, StoredObject
-from jilu.ingest import actions, spool
+from jilu.ingest import actions, locks, spool
 from jilu.ingest.models import Upload
 from jilu.ingest.tests.conftest import digests, hours_ago, metadata, mp4, name_for, sha1_header
 
@@ -318,7 +318,7 @@ def test_a_spool_file_shorter_than_the_offset_voids_the_upload(tus, docking, dat
 def test_a_concurrent_writer_gets_423(tus, docking, data, fname):
     url = _created(tus, data, fname, docking)
     upload = Upload.objects.get()
-    fd = os.open(spool.partial_path(upload.pk), os.O_RDWR | os.O_CREAT)
+    fd = os.open(locks.lock_path(upload.pk), os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         resp = tus.patch(url, 0, data[:10])
