@@ -637,9 +637,18 @@ def main() -> int:
         per_station_mib = args.total_gb * 1e9 / args.stations / 2**20
         say(f"simulating {args.stations} volumes of {per_station_mib:.0f} MiB")
         volumes, files = [], []
+        scale = 1.0  # the simulator's bytes per requested MiB, measured on the first volume
         for i, (serial, user_no) in enumerate(recorders):
             volume = work / "volumes" / serial
-            files += simulate(volume, serial, user_no, per_station_mib, hours_ago=3 + i % 5)
+            made = simulate(volume, serial, user_no, per_station_mib * scale, hours_ago=3 + i % 5)
+            got = sum(p.stat().st_size for p in made)
+            if i == 0 and got < per_station_mib * 2**20:
+                # Encoded segments come out a little smaller than the bitrate says: make
+                # the volumes again, large enough for --total-gb in all.
+                scale = per_station_mib * 2**20 / got * 1.01
+                shutil.rmtree(volume)
+                made = simulate(volume, serial, user_no, per_station_mib * scale, hours_ago=3)
+            files += made
             volumes.append(volume)
         nbytes = sum(p.stat().st_size for p in files)
         results.update(files=len(files), bytes=nbytes)
