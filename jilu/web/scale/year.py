@@ -111,6 +111,7 @@ class Year:
         self.days, self.now, self.seed = days, now, seed
         self.target_acts, self.target_recs = activities, recordings
         self.made_acts = self.made_recs = self.officer_acts = 0
+        self.shot = 0  # recordings planned so far (made once docked)
         self.pending: list[Bundle] = []
         self.open_cases: dict[int, deque[OpenCase]] = {
             i: deque() for i in range(len(bureau.squads))
@@ -306,9 +307,13 @@ class Year:
                     confirmed=True,
                 )
             return
-        left_recs = max(0, self.target_recs - self.made_recs)
+        # Recordings per officer and activity to reach the target, counted from
+        # what is planned (not yet docked) and bounded, so that the last
+        # activities of the year do not take up whatever is left.
+        nominal = self.target_recs / max(1.0, self.target_acts * mean_team)
+        left_recs = max(0, self.target_recs - self.shot)
         left_pairs = max(1.0, (self.target_acts - self.made_acts + 1) * mean_team)
-        rate = max(1.0, left_recs / left_pairs - 0.07)
+        rate = min(2 * nominal, max(1.0, left_recs / left_pairs - 0.07))
         gap = roll < 0.068
         for i, o in enumerate(team):
             recorder, serial = o.recorder_at(start)
@@ -328,14 +333,17 @@ class Year:
                     self.note(o, squad, cut[1] - missing, cut[1] + 5 * M, "battery",
                               "记录仪电量耗尽，更换电池期间未录像",
                               confirmed=rng.random() < 0.8)  # fmt: skip
+            self.shot += len(segments)
             for a, b in segments:
                 shots[o.pk].append(Shot(o, recorder, serial, "video", a, b, **make))
             if rng.random() < 0.06:
                 at = start + (end - start) * rng.random()
                 shots[o.pk].append(Shot(o, recorder, serial, "photo", at, at, **make))
+                self.shot += 1
             if rng.random() < 0.01:
                 at = start + (end - start) * rng.random()
                 shots[o.pk].append(Shot(o, recorder, serial, "audio", at, at + 3 * M, **make))
+                self.shot += 1
 
     def _requeue(self, s: int, case: OpenCase) -> None:
         queue = self.open_cases[s]
