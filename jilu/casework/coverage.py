@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from jilu.casework.models import Activity
+from jilu.casework.models import Activity, Annotation
 from jilu.casework.queries import SEGMENT_TOLERANCE, recording_end
 from jilu.dutylog.models import READERS, UnrecordedNote
 from jilu.evidence.models import Recording
@@ -175,6 +175,15 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
     now = now or timezone.now()
     officer_ids = list(activity.officers.values_list("pk", flat=True))
     horizon_end = (end or now) + _SEARCH
+    # Each branch tests a column of the recording against values, never a
+    # joined table: a join inside the OR (and the DISTINCT it needs) makes the
+    # database read every recording. The annotated ids are read first, as a
+    # list: PostgreSQL answers ``id = ANY(list)`` OR the officers' range from
+    # two indexes (a bitmap OR), but not a subquery, which it scans for
+    # (millions of recordings, one query per activity oversight judges).
+    annotated = list(
+        Annotation.objects.filter(activity=activity).values_list("recording_id", flat=True)
+    )
     recordings = list(
         Recording.objects.filter(
             Q(
@@ -182,11 +191,10 @@ def activity_coverage(activity: Activity, *, now: datetime | None = None) -> Cov
                 started_at__gte=start - _SEARCH,
                 started_at__lt=horizon_end,
             )
-            | Q(annotation__activity=activity)
+            | Q(pk__in=annotated)
         )
         .select_related("media", "officer", "recorder", "annotation")
         .order_by("started_at", "pk")
-        .distinct()
     )
     span_end = end
     cov = Coverage(start=start, end=end)

@@ -29,15 +29,18 @@ def _recordings():
 
 
 def run_new(values: dict, now: datetime) -> int:
-    """C5.1 and C1.3 are known when a recording is taken in: read each new one once."""
+    """C5.1 and C1.3 are known when a recording is taken in: read each new one once.
+    The facts of one subject and day in a batch go to its finding together."""
     grace = timedelta(minutes=values["collection_grace_minutes"])
 
     def handle(rows: list[Recording]) -> None:
+        found = _Facts()
         for rec in rows:
             if not rec.collected_within_24h:
-                _late_collection(rec, grace)
+                _late_collection(found, rec, grace)
             if rec.user_no_mismatch:
-                _user_no_mismatch(rec)
+                _user_no_mismatch(found, rec)
+        found.note()
 
     return engine.by_rows(
         "recordings",
@@ -46,49 +49,61 @@ def run_new(values: dict, now: datetime) -> int:
     )
 
 
-def _late_collection(rec: Recording, grace: timedelta) -> None:
+class _Facts:
+    """Facts gathered per finding (rule, subject, period), noted once each: a
+    finding with many facts is opened and its recordings' keep-until
+    recomputed once, not once per fact."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple, dict] = {}
+
+    def add(self, rule: str, subject: Subject, period, unit, person, fact: Fact) -> None:
+        key = (rule, subject.kind, subject.id, period.label)
+        group = self.groups.setdefault(
+            key,
+            {"rule": rule, "subject": subject, "period": period, "unit": unit, "person": person,
+             "facts": []},
+        )  # fmt: skip
+        group["facts"].append(fact)
+
+    def note(self) -> None:
+        for group in self.groups.values():
+            note_finding(actor=SYSTEM, **group)
+        self.groups.clear()
+
+
+def _late_collection(found: _Facts, rec: Recording, grace: timedelta) -> None:
     ref = rec.ended_at or rec.started_at
     late_by = rec.docked_at - ref
     if grace and late_by <= COLLECTION_DEADLINE + grace:
         return
     subject, unit = _subject(rec)
-    note_finding(
-        actor=SYSTEM,
-        rule="late_collection",
-        subject=subject,
-        period=periods.day(rec.docked_at),
-        unit=unit,
-        person=rec.officer,
-        facts=[
-            Fact(
-                "recording",
-                rec.pk,
-                rec.docked_at,
-                {"hours": round(late_by / timedelta(hours=1), 1)},
-            )
-        ],
+    found.add(
+        "late_collection",
+        subject,
+        periods.day(rec.docked_at),
+        unit,
+        rec.officer,
+        Fact("recording", rec.pk, rec.docked_at, {"hours": round(late_by / timedelta(hours=1), 1)}),
     )
 
 
-def _user_no_mismatch(rec: Recording) -> None:
-    note_finding(
-        actor=SYSTEM,
-        rule="user_no_mismatch",
-        subject=Subject("recorder", rec.recorder.pk, rec.recorder.serial),
-        period=periods.day(rec.started_at),
-        unit=rec.recorder.unit,
-        person=rec.officer,
-        facts=[
-            Fact(
-                "recording",
-                rec.pk,
-                rec.started_at,
-                {
-                    "user_no_in_name": rec.user_no_in_name,
-                    "holder_user_no": rec.officer.user_no if rec.officer else None,
-                },
-            )
-        ],
+def _user_no_mismatch(found: _Facts, rec: Recording) -> None:
+    found.add(
+        "user_no_mismatch",
+        Subject("recorder", rec.recorder.pk, rec.recorder.serial),
+        periods.day(rec.started_at),
+        rec.recorder.unit,
+        rec.officer,
+        Fact(
+            "recording",
+            rec.pk,
+            rec.started_at,
+            {
+                "user_no_in_name": rec.user_no_in_name,
+                "holder_user_no": rec.officer.user_no if rec.officer else None,
+            },
+        ),
     )
 
 
@@ -107,6 +122,7 @@ def run_annotation(values: dict, now: datetime) -> int:
             .select_related("annotation")
             .filter(docked_at__gte=start, docked_at__lt=end)
         )
+        found = _Facts()
         for rec in rows.order_by("docked_at", "pk"):
             annotation = getattr(rec, "annotation", None)
             if annotation is not None:
@@ -120,15 +136,15 @@ def run_annotation(values: dict, now: datetime) -> int:
             else:
                 detail = {"state": "missing"}
             subject, unit = _subject(rec)
-            note_finding(
-                actor=SYSTEM,
-                rule="late_annotation",
-                subject=subject,
-                period=periods.day(rec.docked_at),
-                unit=unit,
-                person=rec.officer,
-                facts=[Fact("recording", rec.pk, rec.docked_at, detail)],
+            found.add(
+                "late_annotation",
+                subject,
+                periods.day(rec.docked_at),
+                unit,
+                rec.officer,
+                Fact("recording", rec.pk, rec.docked_at, detail),
             )
+        found.note()
 
     return engine.by_window("annotation", now - limit, handle, first=_first_docked)
 
