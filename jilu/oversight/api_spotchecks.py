@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jilu.org.api_auth import person_only
@@ -234,7 +234,7 @@ def _refusal(exc: Exception) -> HttpError:
     response={200: SpotCheckPage, **COMMON},
     summary="抽检列表（督察全部；中队长、大队长涉及本单位及下级的）",
 )
-def list_spot_checks(request: HttpRequest, limit: Query[Limit] = 50, offset: Query[Offset] = 0):
+def list_spot_checks(request: HttpRequest, limit: Limit = 50, offset: Offset = 0):
     user = _person(request)
     qs = SpotCheck.objects.restrict(user, "view").select_related("created_by")
     items = qs.prefetch_related("units")[offset : offset + limit]
@@ -261,7 +261,7 @@ def draw_spot_check(request: HttpRequest, body: SpotCheckIn):
         )
     except (ValidationError, PermissionDenied) as exc:
         raise _refusal(exc) from None
-    return 201, _detail(spot, user)
+    return Status(201, _detail(spot, user))
 
 
 @router.get(
