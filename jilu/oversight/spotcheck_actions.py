@@ -42,10 +42,6 @@ def _require_inspector(user: Any) -> None:
         raise PermissionDenied(_("只有督察可以抽检"))
 
 
-def _audit(code: str, spot: SpotCheck, actor: Any, details: dict) -> None:
-    record(code, actor=actor, obj=spot, object_type="oversight.spotcheck", details=details)
-
-
 def draw_spot_check(
     *,
     actor: Any,
@@ -116,11 +112,12 @@ def draw_spot_check(
         spot.units.set(units)
         spot.strata_units.set({d.stratum.unit for d in sample.strata})
         SpotCheckItem.objects.bulk_create(_items(spot, kind, sample))
-        _audit(
+        record(
             "oversight.spotcheck.draw",
-            spot,
-            actor,
-            {
+            actor=actor,
+            obj=spot,
+            object_type="oversight.spotcheck",
+            details={
                 "kind": kind,
                 "period": f"{first_day.isoformat()}/{last_day.isoformat()}",
                 "per": per,
@@ -225,11 +222,12 @@ def review_item(
         item.reviewed_by = actor
         item.reviewed_at = clock.now()
         item.save(update_fields=["score", "note", "reviewed_by", "reviewed_at"])
-        _audit(
+        record(
             "oversight.spotcheck.review",
-            spot,
-            actor,
-            {
+            actor=actor,
+            obj=spot,
+            object_type="oversight.spotcheck",
+            details={
                 "position": item.position,
                 "recording": item.recording_id,
                 "ledger_row": None if item.recording_id else item.sample_key,
@@ -296,11 +294,12 @@ def complete_spot_check(spot: SpotCheck, *, actor: Any) -> SpotCheck:
     spot.completed_by = actor
     spot.completed_at = clock.now()
     spot.save(update_fields=["passed", "failed", "score", "state", "completed_by", "completed_at"])
-    _audit(
+    record(
         "oversight.spotcheck.complete",
-        spot,
-        actor,
-        {
+        actor=actor,
+        obj=spot,
+        object_type="oversight.spotcheck",
+        details={
             "passed": passed,
             "failed": failed,
             "score": spot.score,
@@ -346,11 +345,12 @@ def verify_spot_check(spot: SpotCheck, *, actor: Any) -> sampling.Comparison:
     members = [(i.stratum, i.sample_key) for i in spot.items.order_by("position")]
     result = sampling.redraw(spot.query, spot.seed, members)
     with transaction.atomic():
-        _audit(
+        record(
             "oversight.spotcheck.verify",
-            spot,
-            actor,
-            {
+            actor=actor,
+            obj=spot,
+            object_type="oversight.spotcheck",
+            details={
                 "same": result.same,
                 "sample_sha256": result.sample_sha256,
                 "redrawn_sha256": result.redrawn_sha256,
