@@ -313,6 +313,24 @@ def _note(spot: SpotCheck, item: SpotCheckItem, code: str, actor: Any) -> int:
     check = ITEMS[code]
     subject, unit, person = _subject(item)
     at = _moment(item)
+    facts = [
+        Fact(
+            "spot_item",
+            item.pk,
+            at,
+            {
+                "spot_check": spot.pk,
+                "position": item.position,
+                "item": code,
+                "recording": item.recording_id,
+                "ledger_row": None if item.recording_id else item.sample_key,
+                "note": item.note,
+            },
+        )
+    ]
+    if item.recording_id is not None:
+        # The recording itself: kept while the finding is undecided (C5.6), and linked.
+        facts.append(Fact("recording", item.recording_id, at, {}))
     finding, _new = note_finding(
         actor=actor,
         rule=check.rule,
@@ -320,21 +338,7 @@ def _note(spot: SpotCheck, item: SpotCheckItem, code: str, actor: Any) -> int:
         period=periods.month(at),
         unit=unit,
         person=person,
-        facts=[
-            Fact(
-                "spot_item",
-                item.pk,
-                at,
-                {
-                    "spot_check": spot.pk,
-                    "position": item.position,
-                    "item": code,
-                    "recording": item.recording_id,
-                    "ledger_row": None if item.recording_id else item.sample_key,
-                    "note": item.note,
-                },
-            )
-        ],
+        facts=facts,
     )
     return finding.pk
 

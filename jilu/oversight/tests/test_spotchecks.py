@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from jilu.audit.models import AuditEntry
 from jilu.oversight import spotcheck_sample as sampling
 from jilu.oversight.actions import explain_finding
+from jilu.oversight.keeping import open_findings_of
 from jilu.oversight.models import Finding, SpotCheck
 from jilu.oversight.spotcheck_actions import (
     complete_spot_check,
@@ -170,7 +171,11 @@ def test_failed_items_become_findings_citing_the_clause_passed_items_none(
         people["officer"],
         "2026-11",
     )
-    fact = cert.facts.get()
+    fact = cert.facts.get(kind="spot_item")
+    # The recording is a fact too: kept while the finding is undecided (C5.6).
+    assert cert.facts.filter(kind="recording", object_id=str(bad.recording_id)).exists()
+    assert open_findings_of([bad.recording_id])[bad.recording_id][0][0] == "finding"
+    assert not open_findings_of([good.recording_id])
     assert fact.kind == "spot_item" and fact.detail["spot_check"] == spot.pk
     assert fact.detail["note"] == "未出示证件，中途关机"
     explain_finding(cert, actor=people["officer"], text="当事人不在场，已拍摄见证人")
@@ -186,7 +191,8 @@ def test_one_finding_per_officer_rule_and_month(draw, make_recording, people):
         review_item(item, actor=people["inspector"], marks={**all_pass(), "sound": "fail"})
     complete_spot_check(spot, actor=people["inspector"])
     finding = Finding.objects.get()
-    assert finding.rule == "spot_sound" and finding.fact_count == 2
+    assert finding.rule == "spot_sound"
+    assert finding.facts.filter(kind="spot_item").count() == 2  # both recordings, one finding
 
 
 def test_completing_needs_every_item_reviewed_and_then_nothing_changes(
