@@ -38,6 +38,8 @@ def _text(fact: FindingFact, finding: Finding) -> str:
             }
         if finding.rule == "off_duty_recording":
             return _("北京时间 %(t)s 开始录制，未关联执法活动") % {"t": d.get("local")}
+        if finding.rule.startswith("spot_"):
+            return _("抽检中检查的声像记录")
         return _("声像记录")
     if kind == "activity":
         return _("活动时段 %(start)s — %(end)s") % {

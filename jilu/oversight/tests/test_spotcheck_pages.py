@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 
 from conftest import api_auth
 from jilu.oversight.models import Finding, SpotCheck
@@ -74,7 +75,8 @@ def test_reviewing_completing_and_redrawing_in_the_page(client, people, tree, ma
     client.post("/oversight/spot-checks/new/", _form(tree))
     spot = SpotCheck.objects.get()
     html = client.get(f"/oversight/spot-checks/{spot.pk}/").content.decode()
-    assert f'href="/recordings/{rec.pk}/"' in html or f"/{rec.pk}/" in html
+    play = reverse("evidence:recording_detail", args=[rec.pk])
+    assert f'class="play" href="{play}"' in html
     assert 'name="mark-certificate"' in html and "C4.2" in html and "A1" in html
     marks = {f"mark-{c}": v for c, v in {**all_pass(), "identity": "fail"}.items()}
     response = client.post(
@@ -92,6 +94,7 @@ def test_reviewing_completing_and_redrawing_in_the_page(client, people, tree, ma
     # The finding's fact leads to the item, for those who may read the spot check.
     detail = client.get(f"/oversight/findings/{finding.pk}/").content.decode()
     assert f"/oversight/spot-checks/{spot.pk}/#item-1" in detail
+    assert "抽检中检查的声像记录" in detail and f'href="{play}"' in detail
     client.force_login(people["officer"])
     detail = client.get(f"/oversight/findings/{finding.pk}/").content.decode()
     assert "/oversight/spot-checks/" not in detail
