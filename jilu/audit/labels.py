@@ -143,6 +143,10 @@ ACTION_LABELS = {
     "oversight.finding.confirm": pgettext_lazy("audit", "督察发现：确认"),
     "oversight.finding.dismiss": pgettext_lazy("audit", "督察发现：撤销"),
     "oversight.setting.change": pgettext_lazy("audit", "修改督察规则设置"),
+    "oversight.spotcheck.draw": pgettext_lazy("audit", "抽检：抽取样本"),
+    "oversight.spotcheck.review": pgettext_lazy("audit", "抽检：检查抽检项"),
+    "oversight.spotcheck.complete": pgettext_lazy("audit", "抽检：完成"),
+    "oversight.spotcheck.verify": pgettext_lazy("audit", "抽检：重新抽取并比对"),
 }
 
 # Families an inspector filters by (C6.4). Each code belongs to the family of the
@@ -421,6 +425,20 @@ DETAIL_LABELS = {
     "filters": pgettext_lazy("audit", "筛选条件"),
     "rows": pgettext_lazy("audit", "行数"),
     "truncated": pgettext_lazy("audit", "超出上限"),
+    "per": pgettext_lazy("audit", "分层期间"),
+    "per_stratum": pgettext_lazy("audit", "每层抽取数"),
+    "seed": pgettext_lazy("audit", "随机种子"),
+    "population": pgettext_lazy("audit", "总体数量"),
+    "sample_sha256": pgettext_lazy("audit", "样本 SHA-256"),
+    "redrawn_sha256": pgettext_lazy("audit", "重新抽取的样本 SHA-256"),
+    "same": pgettext_lazy("audit", "样本一致"),
+    "position": pgettext_lazy("audit", "抽检项序号"),
+    "ledger_row": pgettext_lazy("audit", "台账行"),
+    "marks": pgettext_lazy("audit", "检查结果"),
+    "score": pgettext_lazy("audit", "得分"),
+    "passed": pgettext_lazy("audit", "符合项"),
+    "failed": pgettext_lazy("audit", "不符合项"),
+    "findings": pgettext_lazy("audit", "督察发现"),
 }
 
 # Coded values people should not have to decode.

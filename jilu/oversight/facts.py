@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jilu.org.roles import Role
 from jilu.oversight.finding_models import Finding, FindingFact
 from jilu.oversight.periods import local
+from jilu.oversight.spotcheck_models import SpotCheck
 
 
 def _time(value: str | None) -> str:
@@ -37,6 +38,8 @@ def _text(fact: FindingFact, finding: Finding) -> str:
             }
         if finding.rule == "off_duty_recording":
             return _("北京时间 %(t)s 开始录制，未关联执法活动") % {"t": d.get("local")}
+        if finding.rule.startswith("spot_"):
+            return _("抽检中检查的声像记录")
         return _("声像记录")
     if kind == "activity":
         return _("活动时段 %(start)s — %(end)s") % {
@@ -72,6 +75,12 @@ def _text(fact: FindingFact, finding: Finding) -> str:
         return _("%(day)s 仍未配发在用记录仪") % {"day": d.get("day", "")}
     if kind == "unit":
         return _("%(day)s 仍没有在用的采集工作站") % {"day": d.get("day", "")}
+    if kind == "spot_item":
+        text = _("抽检 #%(spot)s 第 %(n)s 项检查不符合") % {
+            "spot": d.get("spot_check"),
+            "n": d.get("position"),
+        }
+        return f"{text}：{d['note']}" if d.get("note") else text
     return fact.object_id
 
 
@@ -95,6 +104,12 @@ def _url(fact: FindingFact, finding: Finding, user: Any) -> str:
         Role.ADMIN, Role.INSPECTOR, Role.SQUAD_LEADER, Role.BRIGADE_LEADER
     ):
         return reverse("devices:gaps")
+    if kind == "spot_item" and (fact.detail or {}).get("spot_check"):
+        spot = fact.detail["spot_check"]
+        if not SpotCheck.objects.restrict(user, "view").filter(pk=spot).exists():
+            return ""  # officers read their findings, not the inspectors' spot checks
+        url = reverse("oversight:spotcheck_detail", args=[spot])
+        return f"{url}#item-{fact.detail.get('position', '')}"
     return ""
 
 

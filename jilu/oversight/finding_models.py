@@ -152,6 +152,7 @@ class FindingFact(models.Model):
         AUDIT = "audit", _("审计记录")
         PERSON = "person", _("人员")
         UNIT = "unit", _("单位")
+        SPOT_ITEM = "spot_item", _("抽检项")
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="facts")
     kind = models.CharField(max_length=20, choices=Kind.choices)

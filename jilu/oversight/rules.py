@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jilu.oversight.spotcheck_checklist import ITEMS as SPOT_ITEMS
+
 
 @dataclass(frozen=True)
 class RuleInfo:
@@ -160,10 +162,22 @@ _RULES = [
     ),
 ]
 
+# Spot checks (C6.4): each checklist item an inspector marks as failed is a
+# finding of its own rule, citing the item's clauses (``spotcheck_checklist``).
+_RULES += [
+    RuleInfo(item.rule, item.clauses, "officer", item.label, item.text)
+    for item in SPOT_ITEMS.values()
+]
+
 RULES: dict[str, RuleInfo] = {r.code: r for r in _RULES}
 CODES = tuple(RULES)
 # Every clause some rule cites, in the notice's order.
-CLAUSES = tuple(dict.fromkeys(c for r in _RULES for c in r.clauses))
+CLAUSES = tuple(
+    sorted(
+        dict.fromkeys(c for r in _RULES for c in r.clauses),
+        key=lambda c: (c[0] != "C", [int(p) for p in c[1:].split(".")]),
+    )
+)
 
 
 def rules_citing(clause: str) -> list[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jilu.oversight import views, views_ledgers
+from jilu.oversight import views, views_ledgers, views_spotchecks
 
 app_name = "oversight"
 urlpatterns = [
@@ -10,6 +10,22 @@ urlpatterns = [
     path("findings/<int:pk>/decide/", views.finding_decide, name="finding_decide"),
     path("findings/<int:pk>/attachment/", views.finding_attachment, name="finding_attachment"),
     path("settings/", views.settings_page, name="settings"),
+    path("spot-checks/", views_spotchecks.spotcheck_list, name="spotcheck_list"),
+    path("spot-checks/new/", views_spotchecks.spotcheck_new, name="spotcheck_new"),
+    path("spot-checks/<int:pk>/", views_spotchecks.spotcheck_detail, name="spotcheck_detail"),
+    path(
+        "spot-checks/<int:pk>/verify/", views_spotchecks.spotcheck_verify, name="spotcheck_verify"
+    ),
+    path(
+        "spot-checks/<int:pk>/complete/",
+        views_spotchecks.spotcheck_complete,
+        name="spotcheck_complete",
+    ),
+    path(
+        "spot-checks/<int:pk>/items/<int:position>/",
+        views_spotchecks.spotcheck_review,
+        name="spotcheck_review",
+    ),
     path("ledgers/", views_ledgers.ledger_page, name="ledgers"),
     path(
         "ledgers/<int:unit>/<int:year>-<int:month>.pdf", views_ledgers.ledger_pdf, name="ledger_pdf"

@@ -69,6 +69,7 @@ NAV = [
         "oversight:finding_list",
         (Role.OFFICER, Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN),
     ),
+    (pgettext_lazy("nav", "抽检"), "oversight:spotcheck_list", (Role.INSPECTOR,)),
     (pgettext_lazy("nav", "数据采集"), "ingest:workstation", ()),
     (pgettext_lazy("nav", "法制审核"), "transfer:review_queue", (Role.LEGAL_REVIEWER, Role.ADMIN)),
     (
