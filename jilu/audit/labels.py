@@ -142,6 +142,8 @@ ACTION_LABELS = {
     "oversight.finding.confirm": pgettext_lazy("audit", "督察发现：确认"),
     "oversight.finding.dismiss": pgettext_lazy("audit", "督察发现：撤销"),
     "oversight.setting.change": pgettext_lazy("audit", "修改督察规则设置"),
+    "oversight.report.draft": pgettext_lazy("audit", "起草通报"),
+    "oversight.report.publish": pgettext_lazy("audit", "发布通报（固定 PDF 和 XLSX）"),
 }
 
 # Families an inspector filters by (C6.4). Each code belongs to the family of the
@@ -227,6 +229,9 @@ DETAIL_LABELS = {
     "key": pgettext_lazy("audit", "发现编号"),
     "unit_code": pgettext_lazy("audit", "单位编号"),
     "rows_sha256": pgettext_lazy("audit", "台账 SHA-256"),
+    "pdf_sha256": pgettext_lazy("audit", "PDF SHA-256"),
+    "xlsx_sha256": pgettext_lazy("audit", "XLSX SHA-256"),
+    "redrafted": pgettext_lazy("audit", "重新起草"),
     "unit_name": pgettext_lazy("audit", "单位名称"),
     "recording_rows": pgettext_lazy("audit", "记录台账行数"),
     "recorders": pgettext_lazy("audit", "记录仪数"),

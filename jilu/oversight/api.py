@@ -18,11 +18,13 @@ from jilu.org.api_types import Error, Id
 from jilu.org.roles import Role
 from jilu.oversight import actions, facts, rules, thresholds
 from jilu.oversight.api_ledgers import router as ledgers_router
+from jilu.oversight.api_reports import router as reports_router
 from jilu.oversight.finding_models import Finding, FindingFact
 from jilu.oversight.queries import filter_findings
 
 router = Router(tags=["oversight"])
 router.add_router("", ledgers_router)
+router.add_router("", reports_router)
 
 RuleCode = Literal[rules.CODES]  # type: ignore[valid-type]
 ClauseId = Literal[rules.CLAUSES]  # type: ignore[valid-type]
