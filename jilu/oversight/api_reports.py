@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jilu.org.api_auth import person_only
@@ -46,7 +46,7 @@ Rate = float | None
 Months = Annotated[int, Field(ge=1, le=36, description="月数（1–36）")]
 
 
-class ReportRatesOut(Schema):
+class RatesOut(Schema):
     """Counters and rates (percent, one decimal; null when nothing was counted)."""
 
     activities: int = Field(description="期间内开始并已结束的执法活动（C2.1）")
@@ -62,12 +62,17 @@ class ReportRatesOut(Schema):
     drift_over: int = Field(description="时钟偏差超过阈值的对接")
     drift: Rate = Field(description="时钟偏差超限比例（%）")
     worst_drift: float | None = Field(description="最大时钟偏差（秒，绝对值）")
-    recorders: int = Field(description="在用和维修中的记录仪（C1.1）")
-    frontline: int = Field(description="在职一线执法队员")
-    recorders_per_frontline: float | None = Field(description="人均记录仪")
     findings: int = Field(description="期间内的督察发现")
     findings_open: int
     findings_confirmed: int
+
+
+class ReportRatesOut(RatesOut):
+    """The counters and rates of a unit (or the whole scope), with its equipment."""
+
+    recorders: int = Field(description="在用和维修中的记录仪（C1.1）")
+    frontline: int = Field(description="在职一线执法队员")
+    recorders_per_frontline: float | None = Field(description="人均记录仪")
 
 
 class MeetsOut(Schema):
@@ -193,7 +198,7 @@ class DraftIn(Schema):
     unit_id: Id | None = Field(default=None, description="范围单位 ID；不填为全市")
 
 
-class OfficerRatesOut(ReportRatesOut):
+class OfficerRatesOut(RatesOut):
     id: int
     name: str
     user_no: str
@@ -260,9 +265,9 @@ def _report(request: HttpRequest, report_id: int) -> Report:
 )
 def list_reports(
     request: HttpRequest,
-    state: Query[Literal["draft", "published"] | None] = None,
-    limit: Query[Limit] = 50,
-    offset: Query[Offset] = 0,
+    state: Literal["draft", "published"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ):
     qs = _readable(request).order_by("-year", "-number", "kind", "scope_key")
     if state:
@@ -352,7 +357,7 @@ def unit_dashboard(request: HttpRequest, unit_id: Path[Id]):
     response={200: list[TrendMonthOut], **COMMON},
     summary="近几个月的督察发现（按所属月份和状态，督察）",
 )
-def findings_trend(request: HttpRequest, months: Query[Months] = 6):
+def findings_trend(request: HttpRequest, months: Months = 6):
     user = _person(request)
     if not (user.is_superuser or user.has_role(Role.INSPECTOR)):
         raise HttpError(403, "只有督察可以查看全市督察发现趋势")

@@ -84,12 +84,17 @@ def _figure(width: float, height: float):
     return fig, fig.add_subplot()
 
 
+def _headroom(ax, totals: list[int]) -> None:
+    """Room above the highest bar for the legend."""
+    ax.set_ylim(0, max([*totals, 1]) * 1.4)
+
+
 def rates_by_unit(rows: list[dict[str, Any]], goals: dict[str, int]) -> bytes:
     """Grouped bars: each unit's coverage, 24 h and 48 h rates, the goals as lines."""
     import numpy as np
 
     names = [r["name"] for r in rows] or [_("（无）")]
-    fig, ax = _figure(max(6.0, 1.1 * len(names) + 2), 3.6)
+    fig, ax = _figure(max(8.0, 1.1 * len(names) + 2), 3.2)
     x = np.arange(len(names))
     labels = rate_labels()
     keys = ("coverage", "collection", "annotation")
@@ -99,9 +104,10 @@ def rates_by_unit(rows: list[dict[str, Any]], goals: dict[str, int]) -> bytes:
         ax.bar(x + (i - 1) * width, values, width, label=labels[key], color=COLOURS[key])
         ax.axhline(goals[key], color=COLOURS[key], linestyle="--", linewidth=0.8)
     ax.set_xticks(x, names, rotation=20 if len(names) > 4 else 0, ha="right", fontsize=8)
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 125)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_ylabel("%")
-    ax.legend(fontsize=8, loc="lower right", ncols=3)
+    ax.legend(fontsize=8, loc="upper center", ncols=3, frameon=False)
     ax.set_title(_("各单位执法活动有记录率、24小时采集率、48小时标注率（虚线为目标）"), fontsize=10)
     return _svg(fig)
 
@@ -110,7 +116,7 @@ def drift_by_unit(rows: list[dict[str, Any]], goal: int, threshold: int) -> byte
     """Bars: each unit's share of dockings with the clock off by more than the threshold."""
     names = [r["name"] for r in rows] or [_("（无）")]
     values = [r["drift"] if r["drift"] is not None else 0 for r in rows] or [0]
-    fig, ax = _figure(max(6.0, 0.9 * len(names) + 2), 3.0)
+    fig, ax = _figure(max(8.0, 0.9 * len(names) + 2), 2.4)
     ax.bar(names, values, color=COLOURS["drift"], width=0.5)
     ax.axhline(goal, color="#333333", linestyle="--", linewidth=0.8)
     ax.tick_params(axis="x", labelsize=8, labelrotation=20 if len(names) > 4 else 0)
@@ -125,15 +131,16 @@ def drift_by_unit(rows: list[dict[str, Any]], goal: int, threshold: int) -> byte
 def findings_by_clause(rows: list[dict[str, Any]]) -> bytes:
     """Stacked bars: findings per clause by state."""
     clauses = [r["clause"] for r in rows] or [_("（无）")]
-    fig, ax = _figure(max(6.0, 0.6 * len(clauses) + 2), 3.0)
+    fig, ax = _figure(max(8.0, 0.6 * len(clauses) + 2), 2.8)
     bottom = [0] * len(clauses)
+    _headroom(ax, [r["total"] for r in rows])
     for state, label in state_labels().items():
         values = [r[state] for r in rows] or [0]
         ax.bar(clauses, values, bottom=bottom, label=label, color=COLOURS[state], width=0.6)
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     ax.tick_params(axis="x", labelsize=8)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8, ncols=4)
+    ax.legend(fontsize=8, ncols=4, loc="upper center", frameon=False)
     ax.set_title(_("督察发现：按条款和状态"), fontsize=10)
     return _svg(fig)
 
@@ -143,13 +150,14 @@ def findings_trend(rows: list[dict[str, Any]]) -> bytes:
     months = [r["month"] for r in rows]
     fig, ax = _figure(6.5, 2.8)
     bottom = [0] * len(months)
+    _headroom(ax, [r["total"] for r in rows])
     for state, label in state_labels().items():
         values = [r[state] for r in rows]
         ax.bar(months, values, bottom=bottom, label=label, color=COLOURS[state], width=0.6)
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
     ax.tick_params(axis="x", labelsize=8)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8, ncols=4)
+    ax.legend(fontsize=8, ncols=4, loc="upper center", frameon=False)
     ax.set_title(_("近几个月的督察发现（按发现所属月份）"), fontsize=10)
     return _svg(fig)
 
