@@ -135,6 +135,7 @@ class FindingFilters(Schema):
     period: str | None = Field(
         None, pattern=r"^\d{4}-\d{2}(-\d{2})?$", description="YYYY-MM 或 YYYY-MM-DD"
     )
+    person: Id | None = Field(None, description="须作出说明的责任人的人员 ID")
 
 
 def _person(request: HttpRequest):

@@ -193,3 +193,19 @@ def test_api_dashboard(november, people, tree, client):
     trend = client.get("/api/v1/dashboard/findings-trend?months=2", **inspector)
     assert trend.status_code == 200 and len(trend.json()) == 2
     assert client.get("/api/v1/dashboard/findings-trend?months=99", **inspector).status_code == 422
+
+
+def test_findings_filter_by_person_for_the_drill_down(november, people, client):
+    inspector = api_auth(client, "inspector")
+    mine = client.get(f"/api/v1/findings?person={people['officer'].pk}", **inspector).json()
+    assert mine["count"] == 3
+    assert (
+        client.get(f"/api/v1/findings?person={people['officer_b'].pk}", **inspector).json()["count"]
+        == 0
+    )
+    client.force_login(people["squad_leader"])
+    # The leader reads the C3.2 and C5.1 findings of 中华中队 (the C2.1 one is the brigade's).
+    page = client.get(f"/oversight/findings/?person={people['officer'].pk}").content.decode()
+    assert page.count("data-finding=") == 2
+    page = client.get(f"/oversight/findings/?person={people['officer_b'].pk}").content.decode()
+    assert page.count("data-finding=") == 0
