@@ -46,6 +46,7 @@ from jilu.org.models import Person, Unit
 from jilu.oversight import report_sections, rules, thresholds
 from jilu.oversight.finding_models import Finding
 from jilu.oversight.periods import SHANGHAI
+from jilu.oversight.report_sql import Within
 
 MONTH, QUARTER = "month", "quarter"
 KINDS = (MONTH, QUARTER)
@@ -176,16 +177,16 @@ def _recording_counts(
     in_time_24 = Q(collected_within_24h=True)
     if collect_grace:
         in_time_24 |= Q(
-            docked_at__lte=Coalesce(F("ended_at"), F("started_at"))
-            + COLLECTION_DEADLINE
-            + collect_grace
+            Within(
+                "docked_at",
+                Coalesce(F("ended_at"), F("started_at")),
+                (COLLECTION_DEADLINE + collect_grace).total_seconds(),
+            )
         )
     deadline = ANNOTATION_DEADLINE + annotate_grace
     # Judged by the first annotation (a later correction does not make it late).
-    in_time_48 = Q(annotation__first_annotated_at__lte=F("docked_at") + deadline) | Q(
-        annotation__first_annotated_at__isnull=True,
-        annotation__annotated_at__lte=F("docked_at") + deadline,
-    )
+    first = Coalesce(F("annotation__first_annotated_at"), F("annotation__annotated_at"))
+    in_time_48 = Q(Within(first, "docked_at", deadline.total_seconds()))
     due = Q(docked_at__lte=as_of - deadline) | in_time_48
     qs = Recording.objects.filter(started_at__gte=start, started_at__lt=end)
     if by == "unit":

@@ -32,6 +32,7 @@ def test_month_is_beijing_days():
             report_metrics.report_period(*bad)
 
 
+@pytest.mark.db_sensitive
 def test_city_report_counts_as_by_hand(november, tree):
     """C2.1 coverage, C5.1 24 h, C5.2 48 h, C3.2 drift, C1.1 recorders, C6.5 findings."""
     f = report_metrics.city_report(NOV, as_of=AS_OF)
@@ -140,3 +141,21 @@ def test_findings_trend_by_month(november):
         "total": 3,
     }
     assert rows[0]["total"] == rows[2]["total"] == 0
+
+
+@pytest.mark.db_sensitive
+def test_grace_periods_move_the_deadlines(november, people):
+    """The administrator's grace periods (C5.1, C5.2): r2 reached a workstation
+    29 h 50 min after it ended and r3 was annotated 60 h after docking."""
+    from jilu.oversight import actions
+
+    admin = people["admin"]
+    actions.change_setting(actor=admin, key="collection_grace_minutes", value="360", note="t")
+    actions.change_setting(actor=admin, key="annotation_grace_minutes", value="730", note="t")
+    total = report_metrics.city_report(NOV, as_of=AS_OF)["total"]
+    assert (total["collected_24h"], total["collection"]) == (5, 100.0)
+    assert (total["annotated_48h"], total["annotation"]) == (3, 60.0)
+    actions.change_setting(actor=admin, key="collection_grace_minutes", value="340", note="t")
+    actions.change_setting(actor=admin, key="annotation_grace_minutes", value="710", note="t")
+    total = report_metrics.city_report(NOV, as_of=AS_OF)["total"]
+    assert (total["collected_24h"], total["annotated_48h"]) == (4, 2)
