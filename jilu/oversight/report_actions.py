@@ -134,7 +134,7 @@ def publish_report(*, actor: Any, report: Report, now: datetime | None = None) -
     report already published."""
     if not may_draft(actor):
         raise PermissionDenied(_("只有督察可以发布通报"))
-    report = Report.objects.select_for_update().select_related("unit").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("unit").get(pk=report.pk)
     if report.published:
         raise AlreadyPublished(_("该期通报已经发布，不能重复发布"))
     now = now or timezone.now()

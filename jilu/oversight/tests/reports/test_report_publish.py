@@ -128,6 +128,7 @@ def test_xlsx_reads_back_the_figures(november, people):
     assert findings["C5.1"] == ("C5.1", 0, 0, 1, 0, 1)
 
 
+@pytest.mark.db_sensitive
 def test_publishing_freezes_the_files_audits_their_hashes_and_checkpoints(
     november, people, django_capture_on_commit_callbacks, settings
 ):
