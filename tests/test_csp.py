@@ -28,6 +28,7 @@ NOT_SERVED = {
     JILU / "casework" / "templates" / "casework" / "recordlist_print.html",
     JILU / "retention" / "templates" / "retention" / "disposal_print.html",
     JILU / "oversight" / "templates" / "oversight" / "ledger_print.html",
+    JILU / "oversight" / "templates" / "oversight" / "report_print.html",
 }
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
 HANDLER = re.compile(r"""\son[a-z]+\s*=\s*["']""", re.I)

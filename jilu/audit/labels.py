@@ -147,6 +147,8 @@ ACTION_LABELS = {
     "oversight.spotcheck.review": pgettext_lazy("audit", "抽检：检查抽检项"),
     "oversight.spotcheck.complete": pgettext_lazy("audit", "抽检：完成"),
     "oversight.spotcheck.verify": pgettext_lazy("audit", "抽检：重新抽取并比对"),
+    "oversight.report.draft": pgettext_lazy("audit", "起草通报"),
+    "oversight.report.publish": pgettext_lazy("audit", "发布通报（固定 PDF 和 XLSX）"),
 }
 
 # Families an inspector filters by (C6.4). Each code belongs to the family of the
@@ -232,6 +234,9 @@ DETAIL_LABELS = {
     "key": pgettext_lazy("audit", "发现编号"),
     "unit_code": pgettext_lazy("audit", "单位编号"),
     "rows_sha256": pgettext_lazy("audit", "台账 SHA-256"),
+    "pdf_sha256": pgettext_lazy("audit", "PDF SHA-256"),
+    "xlsx_sha256": pgettext_lazy("audit", "XLSX SHA-256"),
+    "redrafted": pgettext_lazy("audit", "重新起草"),
     "unit_name": pgettext_lazy("audit", "单位名称"),
     "recording_rows": pgettext_lazy("audit", "记录台账行数"),
     "recorders": pgettext_lazy("audit", "记录仪数"),

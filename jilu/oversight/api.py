@@ -18,6 +18,7 @@ from jilu.org.api_types import Error, Id
 from jilu.org.roles import Role
 from jilu.oversight import actions, facts, rules, thresholds
 from jilu.oversight.api_ledgers import router as ledgers_router
+from jilu.oversight.api_reports import router as reports_router
 from jilu.oversight.api_spotchecks import router as spotchecks_router
 from jilu.oversight.finding_models import Finding, FindingFact
 from jilu.oversight.queries import filter_findings
@@ -25,6 +26,8 @@ from jilu.oversight.queries import filter_findings
 router = Router(tags=["oversight"])
 router.add_router("", ledgers_router)
 router.add_router("", spotchecks_router)
+
+router.add_router("", reports_router)
 
 RuleCode = Literal[rules.CODES]  # type: ignore[valid-type]
 ClauseId = Literal[rules.CLAUSES]  # type: ignore[valid-type]
@@ -135,6 +138,7 @@ class FindingFilters(Schema):
     period: str | None = Field(
         None, pattern=r"^\d{4}-\d{2}(-\d{2})?$", description="YYYY-MM 或 YYYY-MM-DD"
     )
+    person: Id | None = Field(None, description="须作出说明的责任人的人员 ID")
 
 
 def _person(request: HttpRequest):

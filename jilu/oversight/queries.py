@@ -18,9 +18,11 @@ PERIOD = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 def filter_findings(qs: QuerySet, params: Any, user: Any) -> tuple[QuerySet, dict[str, str]]:
     """The list's filters (also the API's): rule, clause, state, unit (with the
-    units below it), period (a month YYYY-MM or a day YYYY-MM-DD)."""
+    units below it), period (a month YYYY-MM or a day YYYY-MM-DD), person (the
+    one who must explain: a dashboard's drill-down to an officer)."""
     chosen = {
-        k: (params.get(k) or "").strip() for k in ("rule", "clause", "state", "unit", "period")
+        k: (params.get(k) or "").strip()
+        for k in ("rule", "clause", "state", "unit", "period", "person")
     }
     if chosen["rule"] in rules.RULES:
         qs = qs.filter(rule=chosen["rule"])
@@ -39,6 +41,10 @@ def filter_findings(qs: QuerySet, params: Any, user: Any) -> tuple[QuerySet, dic
         qs = qs.filter(unit__path__startswith=unit.path)
     else:
         chosen["unit"] = ""
+    if chosen["person"].isdigit() and len(chosen["person"]) <= 18:
+        qs = qs.filter(person_id=int(chosen["person"]))
+    else:
+        chosen["person"] = ""
     if PERIOD.match(chosen["period"]):
         qs = qs.filter(period_label__startswith=chosen["period"])
     else:

@@ -76,6 +76,17 @@ _ALL = [
               gettext_lazy("非执勤时间录像采集后多少小时再判断（留给标注执法活动）"), 0, 720),
     Threshold("refused_per_day", "int", "3", "C6.5.7",
               gettext_lazy("一人一天内被拒绝访问达到多少次即为发现"), 1, 1000),
+    # The bureau's goals, against which reports and dashboards show each rate (C6.4).
+    Threshold("goal_coverage_pct", "int", "95", "C2.1",
+              gettext_lazy("目标：执法活动有声像记录的比例不低于（%）"), 0, 100),
+    Threshold("goal_collection_pct", "int", "95", "C5.1",
+              gettext_lazy("目标：24小时内采集的比例不低于（%）"), 0, 100),
+    Threshold("goal_annotation_pct", "int", "90", "C5.2",
+              gettext_lazy("目标：48小时内标注的比例不低于（%）"), 0, 100),
+    Threshold("goal_drift_pct", "int", "5", "C3.2",
+              gettext_lazy("目标：时钟偏差超限的对接比例不高于（%）"), 0, 100),
+    Threshold("dashboard_days", "int", "30", "C6.4",
+              gettext_lazy("领导工作台统计最近多少天"), 1, 366),
 ]  # fmt: skip
 
 THRESHOLDS: dict[str, Threshold] = {t.key: t for t in _ALL}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jilu.oversight import views, views_ledgers, views_spotchecks
+from jilu.oversight import views, views_ledgers, views_reports, views_spotchecks
 
 app_name = "oversight"
 urlpatterns = [
@@ -40,4 +40,17 @@ urlpatterns = [
         views_ledgers.ledger_confirm,
         name="ledger_confirm",
     ),
+    path("reports/", views_reports.report_list, name="report_list"),
+    path("reports/draft/", views_reports.report_draft, name="report_draft"),
+    path("reports/<int:pk>/", views_reports.report_detail, name="report_detail"),
+    path("reports/<int:pk>/publish/", views_reports.report_publish, name="report_publish"),
+    path("reports/<int:pk>/file.<str:fmt>", views_reports.report_file, name="report_file"),
+    path(
+        "reports/<int:pk>/chart/<str:name>.svg",
+        views_reports.report_chart,
+        name="report_chart",
+    ),
+    path("dashboard/", views_reports.dashboard, name="dashboard"),
+    path("dashboard/<int:unit>/rates.svg", views_reports.dashboard_chart, name="dashboard_chart"),
+    path("dashboard/trend.svg", views_reports.trend_chart, name="trend_chart"),
 ]

@@ -65,6 +65,11 @@ NAV = [
         (Role.ADMIN, Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
     ),
     (
+        pgettext_lazy("nav", "通报"),
+        "oversight:report_list",
+        (Role.INSPECTOR, Role.BRIGADE_LEADER, Role.SQUAD_LEADER),
+    ),
+    (
         pgettext_lazy("nav", "督察发现"),
         "oversight:finding_list",
         (Role.OFFICER, Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN),

@@ -119,6 +119,7 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
     ctx["next_deadline"] = first.docked_at + ANNOTATION_DEADLINE if first else None
     ctx["yesterday"] = timezone.localtime(now).date() - timedelta(days=1)
     ctx.update(findings_cards(person))
+    ctx.update(report_cards(person, now))
     if role == Role.OFFICER:
         return ctx
     ctx.update(casework_cards(person, now))
@@ -207,6 +208,40 @@ def findings_cards(person: Person) -> dict[str, Any]:
         out["findings_by_unit"] = findings.open_by_unit(open_)
     elif person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER):
         out["findings_open"] = findings.open_findings(person).count()
+    return out
+
+
+def report_cards(person: Person, now) -> dict[str, Any]:
+    """The periodic reports and dashboards (C6.4): for an inspector the findings
+    trend (a chart) and the newest reports; for a squad or brigade leader their
+    unit's rates against the bureau's goals and the newest published reports
+    over their unit. Officers see neither."""
+    from jilu.oversight import report_charts, report_metrics
+    from jilu.oversight.report_models import Report
+
+    out: dict[str, Any] = {}
+    inspector = person.is_superuser or person.has_role(Role.INSPECTOR)
+    leader = person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER) and person.unit_id
+    if not (inspector or leader):
+        return out
+    reports = Report.objects.restrict(person, "view").select_related("unit")
+    out["reports_recent"] = list(reports.order_by("-year", "-number", "kind")[:CARD_LIST_LIMIT])
+    if inspector:
+        out["findings_trend"] = True
+    if leader and not inspector:
+        figures = report_metrics.unit_dashboard(person.unit, now)
+        labels = report_charts.rate_labels()
+        out["unit_dashboard"] = figures
+        out["unit_rates"] = [
+            {
+                "key": k,
+                "label": labels[k],
+                "value": figures["total"][k],
+                "goal": figures["goals"][k],
+                "meets": figures["total"]["meets"][k],
+            }
+            for k in report_metrics.RATES
+        ]
     return out
 
 
