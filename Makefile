@@ -55,6 +55,7 @@ node-deps:
 run: install
 	$(BIN)/jilu migrate --no-input
 	$(BIN)/jilu seed-demo
+	$(BIN)/jilu seed-demo-history
 	@echo "Jilu is serving on http://127.0.0.1:$(PORT)/ (demo accounts: see README.md)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/jilu worker & \

@@ -49,6 +49,7 @@ def open_docking(
     files_found: int = 0,
     info_problem: str = "",
     reading_problems: list[str] | None = None,
+    at: datetime | None = None,
 ) -> DockingSession:
     """A recorder volume arrived at ``station``: note what it reported and who held it.
 
@@ -58,8 +59,11 @@ def open_docking(
     ``reading_problem``, and not made a check; so are readings the station
     could not parse (``reading_problems``). The docking goes on, because the
     files must be taken in regardless.
+
+    ``at`` is when the volume arrived, for a docking written down afterwards
+    (a workstation's own log taken over); now by default.
     """
-    now = timezone.now()
+    now = at or timezone.now()
     serial = (serial or "").strip().upper()
     if clock_offset_seconds is None and device_clock is not None and station_clock is not None:
         clock_offset_seconds = (device_clock - station_clock).total_seconds()
@@ -159,10 +163,12 @@ def finish_docking(
     files_already_present: int,
     files_flagged: int,
     files_failed: int,
+    at: datetime | None = None,
 ) -> DockingSession:
     """The station is done with the volume; its counts are kept as it reports them.
 
-    Finishing again (a station that restarted) updates the counts.
+    Finishing again (a station that restarted) updates the counts. ``at`` as
+    for :func:`open_docking`.
     """
     session = DockingSession.objects.select_for_update().get(pk=session.pk)
     again = session.finished_at is not None
@@ -171,7 +177,7 @@ def finish_docking(
     session.files_already_present = files_already_present
     session.files_flagged = files_flagged
     session.files_failed = files_failed
-    session.finished_at = timezone.now()
+    session.finished_at = at or timezone.now()
     session.save(
         update_fields=[
             "files_found",
