@@ -149,13 +149,14 @@ ACTION_LABELS = {
     "oversight.spotcheck.verify": pgettext_lazy("audit", "抽检：重新抽取并比对"),
     "oversight.report.draft": pgettext_lazy("audit", "起草通报"),
     "oversight.report.publish": pgettext_lazy("audit", "发布通报（固定 PDF 和 XLSX）"),
+    "web.seed_scale.done": pgettext_lazy("audit", "生成压力测试数据（一年全市规模）"),
 }
 
 # Families an inspector filters by (C6.4). Each code belongs to the family of the
 # longest prefix it starts with, so "org.roster.export" is a copy, not "people".
 FAMILIES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "auth": (pgettext_lazy("audit family", "登录与账号"), ("auth.", "org.person.password_")),
-    "org": (pgettext_lazy("audit family", "人员与单位"), ("org.",)),
+    "org": (pgettext_lazy("audit family", "人员与单位"), ("org.", "web.seed_scale.")),
     "ingest": (pgettext_lazy("audit family", "采集入库"), ("ingest.", "evidence.object.store")),
     "view": (
         pgettext_lazy("audit family", "声像记录查看与播放"),
@@ -433,6 +434,9 @@ DETAIL_LABELS = {
     "per": pgettext_lazy("audit", "分层期间"),
     "per_stratum": pgettext_lazy("audit", "每层抽取数"),
     "seed": pgettext_lazy("audit", "随机种子"),
+    "first_day": pgettext_lazy("audit", "首日"),
+    "last_day": pgettext_lazy("audit", "末日"),
+    "seconds": pgettext_lazy("audit", "用时（秒）"),
     "population": pgettext_lazy("audit", "总体数量"),
     "sample_sha256": pgettext_lazy("audit", "样本 SHA-256"),
     "redrawn_sha256": pgettext_lazy("audit", "重新抽取的样本 SHA-256"),

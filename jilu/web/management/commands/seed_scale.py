@@ -140,7 +140,7 @@ class Command(BaseCommand):
         counts = {table: n for table, n in sorted(rows.counts.items())}
         with transaction.atomic():
             record(
-                DONE,
+                "web.seed_scale.done",  # DONE
                 actor=plan.ACTOR,
                 object_type="org.unit",
                 object_id=bureau.city.pk,
