@@ -20,14 +20,27 @@ def shared_with(user: Any) -> QuerySet:
 
 
 def keyword_matches(word: str) -> QuerySet:
-    """Recordings whose annotation or activity (party, address, place) holds ``word``."""
-    parties = Party.objects.filter(name__icontains=word).values("pk")
-    activities = Activity.objects.filter(
-        Q(address__icontains=word) | Q(place_name__icontains=word) | Q(party_id__in=parties)
-    ).values("pk")
-    return Annotation.objects.filter(
-        Q(standard_name__icontains=word) | Q(note__icontains=word) | Q(activity_id__in=activities)
-    ).values("recording_id")
+    """Recordings whose annotation or activity (party, address, place) holds ``word``.
+
+    Each way of matching is its own plain query and the answers are joined with
+    ``UNION ALL``, never ``OR``: ``text LIKE … OR activity_id IN (subquery)``
+    leaves PostgreSQL a subplan it cannot size (it guesses half the table, so it
+    neither hashes it nor the set of recordings built on it) and, over a
+    city-year, the list's count re-reads that subplan for every annotation and
+    every recording. As a union every part is sized from its own filter and the
+    matches are read through the ``activity_id`` and ``party_id`` indexes.
+    """
+    parties = Party.objects.filter(name__icontains=word).values("pk").order_by()
+    activities = (
+        Activity.objects.filter(Q(address__icontains=word) | Q(place_name__icontains=word))
+        .values("pk")
+        .order_by()
+        .union(Activity.objects.filter(party_id__in=parties).values("pk").order_by(), all=True)
+    )
+    annotations = Annotation.objects.values("recording_id").order_by()
+    return annotations.filter(Q(standard_name__icontains=word) | Q(note__icontains=word)).union(
+        annotations.filter(activity_id__in=activities), all=True
+    )
 
 
 def annotations() -> QuerySet:

@@ -38,7 +38,9 @@ class CopyGate:
 class _Hooks:
     # user -> QuerySet with a ``recording_id`` column: recordings shared with them.
     shared_with: list[Callable[[Any], QuerySet]] = field(default_factory=list)
-    # word -> QuerySet with a ``recording_id`` column: recordings it finds.
+    # word -> QuerySet with a ``recording_id`` column: recordings it finds. Join
+    # the ways of matching with ``union(all=True)``, not ``OR``: a subquery inside
+    # an ``OR`` is a subplan PostgreSQL cannot size (see ``jilu.casework.hooks``).
     keyword_matches: list[Callable[[str], QuerySet]] = field(default_factory=list)
     # () -> QuerySet with a ``recording_id`` column, one row per annotated recording (C5.2).
     annotations: Callable[[], QuerySet] | None = None

@@ -20,6 +20,11 @@ class OversightConfig(AppConfig):
         # An undecided finding keeps the recordings it names (C6.4, C5.6).
         register_keep_reason(open_findings_of)
 
+        from jilu.oversight.report_spotchecks import register_section
+
+        # The 通报 carries the period's spot-check scores (C6.4).
+        register_section()
+
         task_labels.register(
             "jilu.oversight.tasks.run_rules",
             gettext_lazy("督察规则：检查新的事实并生成发现（C6.4、C6.5）"),

@@ -2,19 +2,23 @@
 
 Run once by :func:`jilu.web.demo_history.seed` after the footage is processed:
 the findings rules run over the month as the periodic task would; two squad
-leaders confirm last month's ledgers (C6.1); and a few findings go through the
+leaders confirm last month's ledgers (C6.1); a few findings go through the
 explanation workflow (C6.4) so that every state has an example: one still
-open, one explained and waiting for the inspector, one confirmed, one dismissed.
+open, one explained and waiting for the inspector, one confirmed, one
+dismissed; the inspector completes a spot check of the last four weeks (one
+recording per squad and week, two failed items among them) and a second one
+drawn but not yet reviewed; and last month's city 通报 is published.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from jilu.org.models import Person
+from jilu.org.models import Person, Unit
 from jilu.oversight import actions as oversight
-from jilu.oversight import ledger_actions
+from jilu.oversight import ledger_actions, report_actions, spotcheck_actions
 from jilu.oversight.models import Finding
+from jilu.oversight.spotcheck_checklist import items_for
 from jilu.oversight.tasks import run_all
 
 CONFIRMED_LEDGERS = ("squad1", "squad2")  # the others are left for their leaders
@@ -60,4 +64,49 @@ def after_history(today: date) -> tuple[int, int]:
         if decision is not None and inspector is not None:
             outcome, reason = decision
             oversight.decide_finding(finding, actor=inspector, outcome=outcome, reason=reason)
+    if inspector is not None:
+        _spot_checks(inspector, today)
+        report = report_actions.draft_report(
+            actor=inspector, kind="month", year=last_month.year, number=last_month.month
+        )
+        report_actions.publish_report(actor=inspector, report=report)
     return Finding.objects.count(), ledgers
+
+
+# The marks the inspector gives the sampled recordings, by position: all pass
+# but these (clip 2 without the opening statement, clip 5 without the
+# certificate shown).
+FAILED_MARKS = {2: "opening", 5: "certificate"}
+
+
+def _spot_checks(inspector: Person, today: date) -> None:
+    """Over the last four weeks of history, whatever today's date."""
+    squads = [u.pk for u in Unit.objects.filter(level="squad").order_by("code")]
+    first, last = today - timedelta(days=28), today - timedelta(days=2)
+    spot = spotcheck_actions.draw_spot_check(
+        actor=inspector,
+        kind="recordings",
+        first_day=first,
+        last_day=last,
+        per="week",
+        per_stratum=1,
+        unit_ids=squads,
+        seed="20212028",
+    )
+    codes = [c.code for c in items_for(spot.kind)]
+    for item in spot.items.order_by("position"):
+        marks = dict.fromkeys(codes, "pass")
+        if item.position in FAILED_MARKS:
+            marks[FAILED_MARKS[item.position]] = "fail"
+        spotcheck_actions.review_item(item, actor=inspector, marks=marks)
+    spotcheck_actions.complete_spot_check(spot, actor=inspector)
+    spotcheck_actions.draw_spot_check(
+        actor=inspector,
+        kind="ledgers",
+        first_day=first,
+        last_day=last,
+        per="month",
+        per_stratum=2,
+        unit_ids=squads,
+        seed="c6a1c6a1",
+    )

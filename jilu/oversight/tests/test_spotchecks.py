@@ -384,3 +384,35 @@ def test_scores_per_unit_for_a_period(draw, make_recording, people, tree):
     under = scores_by_unit(date(2026, 11, 1), date(2026, 11, 30), under=tree["brigade"])
     assert [r["code"] for r in under] == [tree["squad1"].code]
     assert open_one.state == "open"
+
+
+def test_the_monthly_report_carries_the_spot_check_scores(draw, make_recording, people, tree):
+    """C6.4: the 通报 of November holds each unit's spot-check score, on its
+    figures and in its XLSX; December's has none."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from jilu.oversight.report_metrics import city_report, report_period
+    from jilu.oversight.report_print import render_xlsx
+
+    make_recording("officer", start=WEEK48)
+    make_recording("officer_other", start=WEEK48)
+    spot = draw(units=("city",))
+    for item in spot.items.select_related("unit"):
+        marks = all_pass() if item.unit == tree["squad1"] else {**all_pass(), "opening": "fail"}
+        review_item(item, actor=people["inspector"], marks=marks)
+    complete_spot_check(spot, actor=people["inspector"])
+
+    november = city_report(report_period("month", 2026, 11))["sections"]["spot_checks"]
+    scores = {r["code"]: r["score"] for r in november}
+    assert scores == {tree["squad1"].code: 100.0, tree["squad3"].code: round(100 * 6 / 7, 1)}
+    assert city_report(report_period("month", 2026, 12))["sections"]["spot_checks"] == []
+
+    from jilu.oversight.report_actions import draft_report
+
+    report = draft_report(actor=people["inspector"], kind="month", year=2026, number=11)
+    assert report.figures["sections"]["spot_checks"] == november
+    sheet = load_workbook(io.BytesIO(render_xlsx(report)))["抽检"]
+    rows = {r[1]: r[7] for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert rows == scores
