@@ -37,20 +37,37 @@ def _run(*args: str) -> str:
 
 def test_creates_a_versioned_bucket_with_object_lock_and_is_idempotent(s3_settings):
     name = s3_settings(lock_days=30)
-    said = _run("--mode", "governance")
+    said = _run()
     assert f"bucket {name}: created with versioning" in said
-    assert "default retention GOVERNANCE 30 days" in said
+    assert "Object Lock on, no default retention" in said
     client = get_store().client
     assert client.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
     lock = client.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
     assert lock["ObjectLockEnabled"] == "Enabled"
-    retention = lock["Rule"]["DefaultRetention"]
-    assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 30)
-    again = _run("--mode", "governance")
-    assert "exists, versioning enabled" in again and "(as asked)" in again
-    # A longer default in compliance mode (the default mode) is applied and said.
-    changed = _run("--object-lock-days", "400")
-    assert "COMPLIANCE 400 days (was GOVERNANCE 30 days)" in changed
+    assert "DefaultRetention" not in lock.get("Rule", {})
+    again = _run()
+    assert "exists, versioning enabled" in again and "no default retention" in again
+
+
+def test_a_default_retention_is_removed_so_upload_staging_stays_deletable(s3_settings):
+    """A bucket default would lock uploads/… staging objects (no orphaned parts)."""
+    name = s3_settings(lock_days=30)
+    _run()
+    client = get_store().client
+    client.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
+        },
+    )
+    said = _run()
+    assert "default retention (COMPLIANCE 400 days) was removed" in said
+    lock = client.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+    assert "DefaultRetention" not in lock.get("Rule", {})
+    client.put_object(Bucket=name, Key="uploads/x/tail-0", Body=b"part")
+    version = client.head_object(Bucket=name, Key="uploads/x/tail-0")["VersionId"]
+    client.delete_object(Bucket=name, Key="uploads/x/tail-0", VersionId=version)
 
 
 def test_a_bucket_without_object_lock(s3_settings):
@@ -76,7 +93,6 @@ def test_an_existing_bucket_without_versioning_is_refused(s3_settings):
     "args, lock_days, message",
     [
         (["--object-lock-days", "-1"], 0, "give 0 .* or more"),
-        (["--mode", "compliance"], 0, "--mode compliance needs --object-lock-days"),
         (["--object-lock-days", "0"], 30, "JILU_S3_OBJECT_LOCK_DAYS=30: .*needs it"),
     ],
 )
@@ -88,10 +104,10 @@ def test_bad_options_are_refused_before_anything_is_made(s3_settings, args, lock
     assert name not in names
 
 
-def test_an_unknown_mode_is_refused(s3_settings):
+def test_a_non_number_of_days_is_refused(s3_settings):
     s3_settings(lock_days=1)
-    with pytest.raises(CommandError, match="invalid choice: 'legal'"):
-        _run("--mode", "legal")
+    with pytest.raises(CommandError, match="invalid int value: 'forever'"):
+        _run("--object-lock-days", "forever")
 
 
 def test_the_filesystem_store_needs_no_bucket(settings):

@@ -2,8 +2,12 @@
 
 Reads the same ``JILU_S3_*`` settings as the web and worker processes and
 creates the bucket with versioning (every read pins the version recorded at
-ingest, C6.5.3) and, where the store supports it, Object Lock with a default
-retention (``--object-lock-days``, ``--mode``). Run again, it changes nothing
+ingest, C6.5.3) and, where the store supports it, Object Lock
+(``--object-lock-days N``). The bucket gets no default retention: Jilu writes
+every evidence object and audit checkpoint with its own COMPLIANCE retention
+(``JILU_S3_OBJECT_LOCK_DAYS``, then each recording's keep-until), while the
+staging objects of unfinished uploads under ``uploads/`` must stay deletable,
+or every upload would leave its parts behind. Run again, it changes nothing
 that is already as asked (idempotent). It refuses an existing bucket without
 versioning, and Object Lock for a bucket created without it, since stores let
 Object Lock be turned on only when a bucket is created.
@@ -19,7 +23,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-MODES = ("governance", "compliance")
 _NO_BUCKET = {"404", "NoSuchBucket", "NotFound"}
 _NO_LOCK = {"ObjectLockConfigurationNotFoundError", "NotImplemented", "InvalidRequest"}
 
@@ -31,7 +34,7 @@ def _code(exc: ClientError) -> str:
 class Command(BaseCommand):
     help = (
         "Create the evidence store's S3 bucket with versioning and, where the store supports "
-        "it, Object Lock with a default retention (JILU_S3_* settings; idempotent)."
+        "it, Object Lock (JILU_S3_* settings; idempotent)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -40,16 +43,9 @@ class Command(BaseCommand):
             type=int,
             default=None,
             metavar="N",
-            help="default Object Lock retention in days for new objects; 0 for a bucket "
-            "without Object Lock (default: JILU_S3_OBJECT_LOCK_DAYS)",
-        )
-        parser.add_argument(
-            "--mode",
-            choices=MODES,
-            default=None,
-            help="the default retention's mode: compliance (nobody, not even the bucket's "
-            "owner, can shorten it; the default) or governance (holders of a special "
-            "permission can)",
+            help="turn Object Lock on for the retention Jilu writes each object with (must "
+            "match JILU_S3_OBJECT_LOCK_DAYS); 0 for a bucket without Object Lock "
+            "(default: JILU_S3_OBJECT_LOCK_DAYS)",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -63,25 +59,19 @@ class Command(BaseCommand):
         days = configured if opts["object_lock_days"] is None else opts["object_lock_days"]
         if days < 0:
             raise CommandError(f"--object-lock-days {days}: give 0 (no Object Lock) or more")
-        if days == 0 and opts["mode"]:
-            raise CommandError(
-                f"--mode {opts['mode']} needs --object-lock-days N (N >= 1): without Object "
-                "Lock there is no retention to give a mode"
-            )
         if configured and not days:
             raise CommandError(
                 f"JILU_S3_OBJECT_LOCK_DAYS={configured}: Jilu writes every object under Object "
                 "Lock, so the bucket needs it; give --object-lock-days 1 or more (or set "
                 "JILU_S3_OBJECT_LOCK_DAYS=0)"
             )
-        mode = (opts["mode"] or "compliance").upper()
 
         from jilu.evidence.store import get_store
 
         store = get_store()
         client, bucket = store.client, store.bucket
         try:
-            self._make(client, bucket, days, mode)
+            self._make(client, bucket, days)
         except ClientError as exc:
             raise CommandError(f"the store refused: {exc}") from exc
         except BotoCoreError as exc:
@@ -97,7 +87,7 @@ class Command(BaseCommand):
             raise
         return True
 
-    def _make(self, client: Any, bucket: str, days: int, mode: str) -> None:
+    def _make(self, client: Any, bucket: str, days: int) -> None:
         if self._exists(client, bucket):
             status = client.get_bucket_versioning(Bucket=bucket).get("Status") or "never enabled"
             if status != "Enabled":
@@ -132,9 +122,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"bucket {bucket}: created with versioning")
         if days:
-            self._lock(client, bucket, days, mode)
+            self._lock(client, bucket)
 
-    def _lock(self, client: Any, bucket: str, days: int, mode: str) -> None:
+    def _lock(self, client: Any, bucket: str) -> None:
         try:
             config = client.get_object_lock_configuration(Bucket=bucket)
         except ClientError as exc:
@@ -150,20 +140,20 @@ class Command(BaseCommand):
                 "JILU_S3_OBJECT_LOCK_DAYS=0)"
             )
         have = lock.get("Rule", {}).get("DefaultRetention", {})
-        wanted = {"Mode": mode, "Days": days}
-        if {"Mode": have.get("Mode"), "Days": have.get("Days")} == wanted:
+        if not have:
             self.stdout.write(
-                f"bucket {bucket}: Object Lock on, default retention {mode} {days} days (as asked)"
+                f"bucket {bucket}: Object Lock on, no default retention (Jilu locks each "
+                "object it writes)"
             )
             return
+        # A default retention would lock the staging objects of unfinished uploads
+        # (uploads/…), which must be deleted once an upload ends.
         client.put_object_lock_configuration(
-            Bucket=bucket,
-            ObjectLockConfiguration={
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": wanted},
-            },
+            Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
         )
-        before = f"{have.get('Mode')} {have.get('Days')} days" if have else "none"
         self.stdout.write(
-            f"bucket {bucket}: Object Lock on, default retention {mode} {days} days (was {before})"
+            f"bucket {bucket}: Object Lock on; its default retention ({have.get('Mode')} "
+            f"{have.get('Days') or have.get('Years')} {'days' if have.get('Days') else 'years'}) "
+            "was removed, since it would lock the staging objects of unfinished uploads under "
+            "uploads/; Jilu locks each evidence object and checkpoint it writes"
         )
