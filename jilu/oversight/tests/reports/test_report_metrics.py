@@ -85,7 +85,7 @@ def test_city_report_counts_as_by_hand(november, tree):
     by_clause = {r["clause"]: r for r in f["findings_by_clause"]}
     assert set(by_clause) == {"C2.1", "C3.2", "C5.1", "C6.5.1"}
     assert by_clause["C5.1"]["confirmed"] == 1 and by_clause["C3.2"]["open"] == 1
-    assert f["sections"] == {}
+    assert f["sections"] == {"spot_checks": []}  # no spot check completed
 
 
 def test_unit_report_covers_only_its_subtree(november, tree):
