@@ -344,7 +344,10 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto(page.base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    # The page's deferred script has run: controls that act on change work.
+    page.wait_for_load_state("load")
 
 
 def api_auth(client, username: str, password: str = PASSWORD) -> dict[str, str]:
