@@ -74,6 +74,9 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
         JILU_SECRET_KEY="s" * 40,
         JILU_AUDIT_KEY="a" * 40,
         JILU_STORE_ROOT=str(tmp_path / "store"),
+        # Every web process sees the same staging folder (jilu.E010 refuses a local one).
+        JILU_UPLOAD_STAGING="shared-dir",
+        JILU_UPLOAD_STAGING_DIR=str(tmp_path / "staging"),
     )
 
 
