@@ -40,6 +40,7 @@ from jilu.audit.models import AuditEntry, AuditHead
 
 LOG_NAME = "checkpoints.jsonl"
 FORMAT = 1
+RESTORE_FORMAT = 2  # a checkpoint acknowledging entries lost in a restore (``lost``)
 REASON_MAX = 200
 
 
@@ -55,12 +56,20 @@ class Checkpoint:
     reason: str  # "periodic", "manual", "report …"
     prev: str  # SHA-256 of the previous checkpoint's line; GENESIS for the first
     mac: str = ""
+    # Only in a restore checkpoint (jilu audit-restore): the entries, first and
+    # last, that earlier checkpoints recorded and the restored database lacks.
+    lost: tuple[int, int] | None = None
 
     def body(self) -> bytes:
         """What ``mac`` covers: every other field, as sorted-key compact JSON."""
         fields = asdict(self)
         del fields["mac"]
-        fields["v"] = FORMAT
+        if self.lost is None:
+            del fields["lost"]
+            fields["v"] = FORMAT
+        else:
+            fields["lost"] = list(self.lost)
+            fields["v"] = RESTORE_FORMAT
         return _json(fields)
 
     def line(self) -> bytes:
@@ -80,10 +89,16 @@ class Checkpoint:
         """A checkpoint from one line of the log; ValueError if it is not one."""
         try:
             data = json.loads(raw)
-            if data.pop("v") != FORMAT:
+            version = data.pop("v")
+            if version == RESTORE_FORMAT:
+                first, last = data.pop("lost")
+                if not (isinstance(first, int) and isinstance(last, int) and first <= last):
+                    raise ValueError("lost is not a range of entries")
+                data["lost"] = (first, last)
+            elif version != FORMAT or "lost" in data:
                 raise ValueError("unknown format")
             cp = cls(**data)
-        except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as exc:
+        except (TypeError, KeyError, AttributeError, ValueError, json.JSONDecodeError) as exc:
             raise ValueError(str(exc)) from None
         if cp.line() != raw.rstrip(b"\n"):
             raise ValueError("not in canonical form")
@@ -164,11 +179,17 @@ def _check(cp: Checkpoint, prev: Checkpoint | None, key: bytes | None, where: st
     if cp.prev != (prev.digest() if prev else GENESIS):
         return f"{where}: {cp.label} does not link to the checkpoint before it"
     problem = _check_seal(cp, key, where)
-    if not problem and prev is not None and cp.seq < prev.seq:
-        problem = (
-            f"{where}: {cp.label} records head #{cp.seq}, before #{prev.seq} of the one before"
-        )
-    return problem
+    if problem:
+        return problem
+    if cp.lost is not None:  # a restore: the head went back, and says by how much
+        if prev is None or cp.lost != (cp.seq + 1, prev.seq):
+            return (
+                f"{where}: {cp.label} acknowledges entries #{cp.lost[0]}–#{cp.lost[1]} as lost, "
+                f"but the checkpoint before it recorded head #{prev.seq if prev else 0}"
+            )
+    elif prev is not None and cp.seq < prev.seq:
+        return f"{where}: {cp.label} records head #{cp.seq}, before #{prev.seq} of the one before"
+    return ""
 
 
 def read_log(path: Path, key: bytes | None) -> CheckpointLog:
@@ -193,6 +214,26 @@ def read_log(path: Path, key: bytes | None) -> CheckpointLog:
             return CheckpointLog(out, problem)
         out.append(cp)
     return CheckpointLog(out)
+
+
+def standing(
+    checkpoints: list[Checkpoint],
+) -> tuple[dict[int, Checkpoint], Checkpoint | None, list[Checkpoint]]:
+    """What the log vouches for now: the checkpoint of each entry number still to be
+    compared with the chain, the newest checkpoint, and the restore checkpoints.
+
+    A restore checkpoint (``lost``) takes back the checkpoints of the entries it
+    acknowledges as lost: entries of those numbers written after the restore are
+    other entries. Checkpoints of entries the restore kept still hold.
+    """
+    anchors: dict[int, Checkpoint] = {}
+    restores = []
+    for cp in checkpoints:
+        if cp.lost is not None:
+            anchors = {seq: a for seq, a in anchors.items() if seq <= cp.seq}
+            restores.append(cp)
+        anchors[cp.seq] = cp
+    return anchors, (checkpoints[-1] if checkpoints else None), restores
 
 
 def load(key: bytes | None) -> CheckpointLog:
@@ -285,19 +326,39 @@ def checkpoint(reason: str = "periodic", *, force: bool = False) -> CheckpointRe
         if head is None or head.seq == 0:
             return CheckpointResult(last, False)
         if last is not None and (last.seq, last.hash) == (head.seq, head.hash) and not force:
-            _send(last, path)
+            send_to_sinks(last, path)
             return CheckpointResult(last, False)
         cp = _next(key, last, head, reason)
         os.write(fd, cp.line() + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)  # releases the lock
-    _send(cp, path)
+    send_to_sinks(cp, path)
     return CheckpointResult(cp, True)
+
+
+def first_sealed(last: Checkpoint | None, head_seq: int) -> int:
+    """The first entry from which on every entry must carry a MAC (see :func:`_next`)."""
+    if last is not None and last.sealed_from:
+        return last.sealed_from
+    first = (
+        AuditEntry.objects.filter(mac__isnull=False, seq__lte=head_seq)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    return first or head_seq + 1
 
 
 def _next(key: bytes, last: Checkpoint | None, head: AuditHead, reason: str) -> Checkpoint:
     """The checkpoint after ``last`` for ``head``, once the entries between check out."""
+    if last is not None and head.seq < last.seq:
+        raise AuditError(
+            f"no checkpoint written: the chain's head is entry #{head.seq}, behind {last.label} "
+            f"(head #{last.seq}): entries were removed, or the database was restored from a "
+            "backup; after a restore, acknowledge the lost entries with "
+            "`jilu audit-restore --reason …` (docs/deploy-city.md, 恢复)"
+        )
     report = walk(
         key=key,
         start_seq=last.seq if last else 1,
@@ -319,21 +380,13 @@ def _next(key: bytes, last: Checkpoint | None, head: AuditHead, reason: str) -> 
     # sealed yet (entries from before the audit key existed), from the next
     # one: a checkpoint is written only with a key, and with a key every new
     # entry is sealed, so MACs stripped from later entries cannot pass for old.
-    sealed_from = last.sealed_from if last and last.sealed_from else None
-    if sealed_from is None:
-        sealed_from = (
-            AuditEntry.objects.filter(mac__isnull=False, seq__lte=head.seq)
-            .order_by("seq")
-            .values_list("seq", flat=True)
-            .first()
-        ) or head.seq + 1
     cp = Checkpoint(
         n=last.n + 1 if last else 1,
         at=utc_text(timezone.now()),
         seq=head.seq,
         hash=head.hash,
         entry_mac=AuditEntry.objects.values_list("mac", flat=True).get(seq=head.seq),
-        sealed_from=sealed_from,
+        sealed_from=first_sealed(last, head.seq),
         key_id=seal.key_id(key),
         reason=reason,
         prev=last.digest() if last else GENESIS,
@@ -341,7 +394,7 @@ def _next(key: bytes, last: Checkpoint | None, head: AuditHead, reason: str) -> 
     return replace(cp, mac=seal.checkpoint_mac(key, cp.body()))
 
 
-def _send(cp: Checkpoint, path: Path) -> None:
+def send_to_sinks(cp: Checkpoint, path: Path) -> None:
     """Copy ``cp`` to every sink; each run re-sends the newest, so a sink that
     was down catches up with it."""
     failed = []

@@ -130,6 +130,7 @@ ACTION_LABELS = {
     "retention.disposal.execute": pgettext_lazy("audit", "执行销毁"),
     "evidence.object.dispose": pgettext_lazy("audit", "按销毁清单删除存储对象（留存销毁记录）"),
     "audit.log.export": pgettext_lazy("audit", "导出审计日志"),
+    "audit.restore": pgettext_lazy("audit", "数据库从备份恢复：确认备份之后的审计记录已丢失"),
     "oversight.ledger.confirm": pgettext_lazy("audit", "确认月度台账"),
     "access.copy.return": pgettext_lazy("audit", "登记复制件已归还"),
     "access.copy.destroy": pgettext_lazy("audit", "登记复制件已销毁"),
@@ -273,6 +274,9 @@ DETAIL_LABELS = {
     "sm3": "SM3",
     "wanted": pgettext_lazy("audit", "请求"),
     "reason": pgettext_lazy("audit", "原因"),
+    "lost_from": pgettext_lazy("audit", "丢失的第一条记录"),
+    "lost_to": pgettext_lazy("audit", "丢失的最后一条记录"),
+    "checkpoint": pgettext_lazy("audit", "检查点编号"),
     "status": pgettext_lazy("audit", "状态"),
     "serial": pgettext_lazy("audit", "记录仪"),
     "filename": pgettext_lazy("audit", "文件名"),
@@ -503,6 +507,8 @@ def actor_text(label: str) -> str:
         return pgettext("audit", "采集工作站 %(name)s") % {"name": name}
     if kind == "system":
         return pgettext("audit", "系统（%(part)s）") % {"part": rest}
+    if kind == "cli" and rest:
+        return pgettext("audit", "服务器命令行（%(user)s）") % {"user": rest}
     if kind == "anonymous":
         return pgettext("audit", "未知账号（%(name)s）") % {"name": rest}
     return label

@@ -6,7 +6,7 @@ from django.db import connection, transaction
 
 from jilu.audit import seal
 from jilu.audit.chain import ChainReport, walk
-from jilu.audit.checkpoints import Checkpoint, load, log_path
+from jilu.audit.checkpoints import Checkpoint, load, log_path, standing
 from jilu.audit.models import AuditHead
 
 
@@ -17,7 +17,7 @@ def verify_chain(batch: int = 2000) -> ChainReport:
     log = load(key)
     if log.problem:
         return ChainReport(False, 0, f"checkpoint log: {log.problem}")
-    anchors: dict[int, Checkpoint] = {cp.seq: cp for cp in log.checkpoints}
+    anchors, latest, restores = standing(log.checkpoints)
     sealed_from = min((cp.sealed_from for cp in log.checkpoints if cp.sealed_from), default=None)
     fresh = not connection.in_atomic_block
     with transaction.atomic():
@@ -31,14 +31,14 @@ def verify_chain(batch: int = 2000) -> ChainReport:
     if not report.ok:
         return report
     last = report.last_seq
-    latest = max(log.checkpoints, key=lambda cp: cp.seq, default=None)
     if latest is not None and latest.seq > last:
         missing = f"#{last + 1}" if latest.seq == last + 1 else f"#{last + 1}–#{latest.seq}"
         report.ok, report.bad_seq = False, last + 1
         report.problem = (
             f"the chain ends at #{last} but {latest.label} recorded head #{latest.seq}: "
             f"{'entry' if latest.seq == last + 1 else 'entries'} {missing} "
-            f"{'is' if latest.seq == last + 1 else 'are'} missing"
+            f"{'is' if latest.seq == last + 1 else 'are'} missing (if the database was "
+            "restored from a backup, acknowledge the loss with `jilu audit-restore`)"
         )
         return report
     if head is None and report.checked:
@@ -57,6 +57,12 @@ def verify_chain(batch: int = 2000) -> ChainReport:
             )
         return report
     report.notes = _notes(report, log.checkpoints, latest) + log.notes
+    report.notes += [
+        f"entries #{cp.lost[0]}–#{cp.lost[1]} were lost when the database was restored from a "
+        f"backup, acknowledged by {cp.label} ({cp.reason})"
+        for cp in restores
+        if cp.lost is not None
+    ]
     return report
 
 

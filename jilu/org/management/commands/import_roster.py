@@ -9,12 +9,12 @@ without it the server operator imports with full scope, audited as
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jilu.audit.actions import cli_actor
 from jilu.org import roster
 from jilu.org.models import Person
 from jilu.org.roles import Role
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"无法读取文件 {path}：{exc.strerror or exc}") from None
         user = None
-        actor: object = f"cli:{_os_user()}"
+        actor: object = cli_actor()
         if options["username"]:
             user = Person.objects.filter(username=options["username"], is_active=True).first()
             if user is None:
@@ -75,10 +75,3 @@ class Command(BaseCommand):
             self.stdout.write(f"{line}（{detail}）" if detail else line)
         prefix = "试运行，未写入：" if options["dry_run"] else "已导入："
         self.stdout.write(prefix + plan.summary())
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        return "unknown"
