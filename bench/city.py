@@ -25,12 +25,12 @@ each station's time (min / median / max), how long the workers took to finish pr
 the new recordings afterwards, then one JSON line with every figure.
 
 ``--routing round-robin`` (the default) sends each request to the next web process, as a
-city's nginx would. A tus upload is continued by whichever web process gets its next
-PATCH; while uploads are staged in each web process's own folder, a PATCH that lands on
-the other process finds no partial upload, the station starts that file again, and a file
-of more than a few PATCHes rarely completes: the run stops after ``--timeout`` seconds and
-says so. ``--routing sticky`` sends every request for one upload address to the same web
-process (nginx ``hash $request_uri consistent``), which works with separate folders.
+city's nginx would: a tus upload is continued by whichever web process gets its next PATCH,
+each PATCH's bytes go on into the upload's S3 multipart upload (``JILU_UPLOAD_STAGING=store``,
+the city default) and the uploads are locked in PostgreSQL, so the two processes' separate
+local folders hold nothing an upload needs. ``--routing sticky`` sends every request for
+one upload address to the same web process (nginx ``hash $request_uri consistent``), for
+comparison. Uploads a station had to start again are counted and printed.
 """
 
 from __future__ import annotations
@@ -50,29 +50,25 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-BIN = Path(sys.executable).parent
-JILU = str(BIN / "jilu")
-STATION = str(BIN / "jilu-station")
-GUNICORN = str(BIN / "gunicorn")
-BITRATE_KBPS = 4800  # ≈ 2.1 GB an hour, inside the 1.5–2.6 GB/h of real recorders
+from common import (
+    COUNT,
+    GUNICORN,
+    JILU,
+    STATION,
+    UNITS,
+    drop_caches,
+    free_port,
+    rate,
+    say,
+    simulate,
+)
 
-SETUP = """
-import json, sys
-from datetime import timedelta
-from django.utils import timezone
-from jilu.devices import actions as d
-from jilu.org import actions as o
-a = "system:bench"
-city = o.create_unit(actor=a, parent=None, code="350200000000", name="厦门市城市管理行政执法局",
-                     short_name="市局", level="city")
-district = o.create_unit(actor=a, parent=city, code="350203000000",
-                         name="思明区城市管理行政执法局", short_name="思明区局", level="district")
-brigade = o.create_unit(actor=a, parent=district, code="350203000001",
-                        name="思明区城市管理行政执法大队", short_name="思明大队", level="brigade")
+SETUP = (
+    UNITS
+    + """
 stations = json.loads(open(sys.argv[-2]).read())
 tokens = []
 for i, (serial, user_no) in enumerate(stations, start=1):
@@ -87,11 +83,7 @@ for i, (serial, user_no) in enumerate(stations, start=1):
     tokens.append(token)
 open(sys.argv[-1], "w").write(json.dumps(tokens))
 """
-
-COUNT = """
-from jilu.evidence.models import Recording
-print("RECORDINGS", Recording.objects.count())
-"""
+)
 
 # Tasks still queued or running on the RQ queue (media processing of the new recordings).
 PENDING = """
@@ -162,26 +154,6 @@ for f in "$@"; do
   openssl dgst -sm3 "$out/$name" > /dev/null
 done
 """
-
-
-def say(text: str) -> None:
-    print(f"bench: {text}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def drop_caches() -> bool:
-    subprocess.run(["sync"], check=True)
-    try:
-        with open("/proc/sys/vm/drop_caches", "w") as fh:
-            fh.write("3\n")
-        return True
-    except OSError:
-        return False
 
 
 def wait_for_port(port: int, what: str, proc: subprocess.Popen, seconds: float = 60) -> None:
@@ -333,33 +305,6 @@ def create_bucket(env: dict[str, str]) -> str:
     return "boto3 (create_bucket with Object Lock, versioning)"
 
 
-def simulate(volume: Path, serial: str, user_no: str, mib: float, hours_ago: int) -> list[Path]:
-    seconds = mib * 1024 * 1024 * 8 / (BITRATE_KBPS * 1000)
-    start = (datetime.now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
-    subprocess.run(
-        [
-            STATION,
-            "simulate",
-            str(volume),
-            "--serial",
-            serial,
-            "--user-no",
-            user_no,
-            "--start",
-            start.isoformat(),
-            "--hours",
-            f"{seconds / 3600:.6f}",
-            "--segment-minutes",
-            "10",
-            "--bitrate",
-            str(BITRATE_KBPS),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return sorted(p for p in (volume / "DCIM").rglob("*") if p.is_file())
-
-
 def plain_tools(files: list[Path], work: Path, streams: int) -> float:
     """``cp`` + ``sha256sum`` + ``openssl dgst -sm3`` of every file, in ``streams`` streams."""
     out = work / "plain"
@@ -415,10 +360,6 @@ def wait_ready(url: str, token: str, cafile: Path, seconds: float = 90) -> None:
             last = str(exc)
         time.sleep(0.5)
     raise SystemExit(f"Jilu did not answer through nginx within {seconds:.0f} s ({last})")
-
-
-def rate(nbytes: int, seconds: float) -> float:
-    return nbytes / seconds / 1e6
 
 
 def main() -> int:
@@ -719,14 +660,7 @@ def main() -> int:
             raise SystemExit(
                 f"{len(failed)} of {args.stations} stations did not get every file verified "
                 f"({len(unfinished)} still running after {args.timeout:.0f} s; {restarted} "
-                f"uploads started again after a PATCH reached a web process without the "
-                f"partial upload). Logs: {logs}/station*.err"
-                + (
-                    ". With separate upload folders per web process, run with --routing sticky "
-                    "until the web processes share partial uploads."
-                    if args.routing == "round-robin"
-                    else ""
-                )
+                f"uploads started again). Logs: {logs}/station*.err"
             )
         recordings = tagged(jilu_shell(COUNT, env), "RECORDINGS")
         if recordings != len(files):

@@ -28,34 +28,30 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-JILU = str(BIN / "jilu")
-STATION = str(BIN / "jilu-station")
-BITRATE_KBPS = 4800  # ≈ 2.1 GB an hour, inside the 1.5–2.6 GB/h of real recorders
+from common import (
+    COUNT,
+    GUNICORN,
+    JILU,
+    STATION,
+    UNITS,
+    drop_caches,
+    free_port,
+    rate,
+    say,
+    simulate,
+)
 
-SETUP = """
-import json, sys
-from datetime import timedelta
-from django.utils import timezone
-from jilu.devices import actions as d
-from jilu.org import actions as o
-a = "system:bench"
-city = o.create_unit(actor=a, parent=None, code="350200000000", name="厦门市城市管理行政执法局",
-                     short_name="市局", level="city")
-district = o.create_unit(actor=a, parent=city, code="350203000000",
-                         name="思明区城市管理行政执法局", short_name="思明区局", level="district")
-brigade = o.create_unit(actor=a, parent=district, code="350203000001",
-                        name="思明区城市管理行政执法大队", short_name="思明大队", level="brigade")
+SETUP = (
+    UNITS
+    + """
 squad = o.create_unit(actor=a, parent=brigade, code="350203000101", name="中华中队",
                       short_name="中华中队", level="squad")
 recorders = json.loads(open(sys.argv[-2]).read())
@@ -68,31 +64,7 @@ for i, (serial, user_no) in enumerate(recorders):
 station, token = d.create_workstation(actor=a, unit=squad, name="基准测试工作站")
 open(sys.argv[-1], "w").write(token)
 """
-
-COUNT = """
-from jilu.evidence.models import Recording
-print("RECORDINGS", Recording.objects.count())
-"""
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def drop_caches() -> bool:
-    subprocess.run(["sync"], check=True)
-    try:
-        with open("/proc/sys/vm/drop_caches", "w") as fh:
-            fh.write("3\n")
-        return True
-    except OSError:
-        return False
+)
 
 
 class Server:
@@ -132,7 +104,7 @@ class Server:
         self.log = open(data / "server.log", "w")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [
-                str(BIN / "gunicorn"),
+                GUNICORN,
                 "jilu.wsgi",
                 "--bind",
                 f"127.0.0.1:{self.port}",
@@ -184,36 +156,6 @@ class Server:
         self.log.close()
 
 
-def simulate(volume: Path, serial: str, user_no: str, mib: float, run: int = 0) -> list[Path]:
-    """A fresh volume; ``run`` moves its start so each repetition has bytes of its own."""
-    seconds = mib * 1024 * 1024 * 8 / (BITRATE_KBPS * 1000)
-    start = (datetime.now() - timedelta(hours=6 + run)).replace(second=0, microsecond=0)
-    subprocess.run(
-        [
-            STATION,
-            "simulate",
-            str(volume),
-            "--serial",
-            serial,
-            "--user-no",
-            user_no,
-            "--start",
-            start.isoformat(),
-            "--hours",
-            f"{seconds / 3600:.6f}",
-            "--segment-minutes",
-            "10",
-            "--bitrate",
-            str(BITRATE_KBPS),
-            "--clock-offset",
-            "3",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return sorted(p for p in (volume / "DCIM").rglob("*") if p.is_file())
-
-
 PLAIN = """set -euo pipefail
 spool="$1"; store="$2"; shift 2
 for f in "$@"; do
@@ -258,12 +200,8 @@ def station(server: Server, spool: Path, *args: str) -> tuple[float, list[dict]]
         raise SystemExit(f"jilu-station {args[0]} exited {done.returncode}")
     retries = done.stderr.count("server not available")
     if retries:
-        say(f"bench: note: the station waited for the server {retries} times in this run")
+        say(f"note: the station waited for the server {retries} times in this run")
     return seconds, lines
-
-
-def rate(nbytes: int, seconds: float) -> float:
-    return nbytes / seconds / 1e6
 
 
 def main() -> int:
@@ -293,17 +231,17 @@ def main() -> int:
     server = None
     results: dict[str, object] = {"cpus": os.cpu_count(), "size_mib": args.size_mib}
     try:
-        say(f"bench: starting a Jilu server on loopback ({work / 'server'})")
+        say(f"starting a Jilu server on loopback ({work / 'server'})")
         server = Server(work / "server", [one, *many], args.workers)
         plain_runs: list[float] = []
         jilu_runs: list[float] = []
         for run in range(args.repeat):
-            say(f"bench: simulating a {args.size_mib:.0f} MiB volume (run {run + 1})")
-            files = simulate(work / "vol", *one, args.size_mib, run)
+            say(f"simulating a {args.size_mib:.0f} MiB volume (run {run + 1})")
+            files = simulate(work / "vol", *one, args.size_mib, 6 + run, "--clock-offset", "3")
             nbytes = sum(p.stat().st_size for p in files)
-            say(f"bench: {len(files)} files, {nbytes / 2**20:.1f} MiB; plain tools …")
+            say(f"{len(files)} files, {nbytes / 2**20:.1f} MiB; plain tools …")
             plain_runs.append(plain_tools(files, work / "plain"))
-            say("bench: jilu-station ingest …")
+            say("jilu-station ingest …")
             jilu_s, lines = station(server, work / "station-spool", "ingest", str(work / "vol"))
             jilu_runs.append(jilu_s)
             summary = lines[-1]
@@ -328,14 +266,22 @@ def main() -> int:
         dock, staging = work / "dock", work / "staging"
         dock.mkdir()
         watch_files: list[Path] = []
-        say(f"bench: simulating {args.volumes} volumes, {watch_total:.0f} MiB in all")
+        say(f"simulating {args.volumes} volumes, {watch_total:.0f} MiB in all")
         for serial, user_no in many:
-            watch_files += simulate(staging / serial, serial, user_no, watch_total / args.volumes)
+            watch_files += simulate(
+                staging / serial,
+                serial,
+                user_no,
+                watch_total / args.volumes,
+                6,
+                "--clock-offset",
+                "3",
+            )
         wbytes = sum(p.stat().st_size for p in watch_files)
         plain_w = plain_tools(watch_files, work / "plain-watch")
         for serial, _ in many:
             os.rename(staging / serial, dock / serial)  # docked: the volumes appear at once
-        say(f"bench: jilu-station watch --once over {args.volumes} volumes …")
+        say(f"jilu-station watch --once over {args.volumes} volumes …")
         watch_s, lines = station(
             server,
             work / "station-spool",

@@ -63,18 +63,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from common import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 LINK_SECRET = "bench-link-secret-" + os.urandom(12).hex()
 VENV = ROOT / ".venv" / "bin"
 OUT = ROOT / "bench" / "out"
 S3RVER_VERSION = "3.7.1"
 BUCKET = "jilu-bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_nginx() -> str:
