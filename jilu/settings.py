@@ -54,6 +54,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "jilu.middleware.ClientAddressMiddleware",
     "jilu.middleware.SecureCookiesMiddleware",
+    # Errors under /api/ as JSON; a query string that is not UTF-8 refused (jilu/errors.py).
+    "jilu.errors.ApiErrorsAsJsonMiddleware",
+    "jilu.errors.QueryEncodingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

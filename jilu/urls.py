@@ -28,4 +28,5 @@ urlpatterns = [
 ]
 
 # A store, database or queue outage outside a view is a 503 too (jilu/outage.py).
+handler404 = "jilu.errors.page_not_found"
 handler500 = "jilu.outage.server_error"
