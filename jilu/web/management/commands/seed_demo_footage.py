@@ -36,8 +36,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jilu.devices.models import Holding, Workstation
-from jilu.evidence.models import Recording
 from jilu.evidence.timeline import SHANGHAI
+from jilu.ingest.models import DockingSession
 from jilu.org.models import Person, Unit
 from jilu.org.roles import Role
 from jilu.web.management.commands.seed_demo import DEMO_SQUAD, demo_station_token
@@ -112,10 +112,13 @@ class Command(BaseCommand):
         if squad is None:
             raise CommandError("the demo bureau is missing: run `jilu seed-demo` first")
         serials = [v[1] for v in VOLUMES]
-        if Recording.objects.filter(recorder__serial__in=serials).exists():
+        start = shift_start(timezone.now())
+        # The month of history (seed-demo-history) has recordings on the same
+        # recorders, all docked days before this shift began; only a docking of
+        # this shift or later means the footage is here already.
+        if DockingSession.objects.filter(serial__in=serials, started_at__gte=start).exists():
             self.stdout.write("Demo footage already present.")
             return
-        start = shift_start(timezone.now())
         self._wait(opts["server"], opts["wait"])  # before writing anything
         self._casework(squad, start)
         station_bin = Path(sys.executable).with_name("jilu-station")
