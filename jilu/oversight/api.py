@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -134,9 +135,13 @@ class FindingFilters(Schema):
     rule: RuleCode | None = None
     clause: ClauseId | None = None
     state: FindingState | None = None
-    unit: Id | None = Field(None, description="单位 ID：含其下级单位")
+    unit: Id | None = Field(
+        None, description="单位 ID：含其下级单位；须是你可以查看的单位，否则答 400"
+    )
     period: str | None = Field(
-        None, pattern=r"^\d{4}-\d{2}(-\d{2})?$", description="YYYY-MM 或 YYYY-MM-DD"
+        None,
+        pattern=r"^\d{4}-\d{2}(-\d{2})?$",
+        description="YYYY-MM 或 YYYY-MM-DD（须是有效的月份或日期，否则答 400）",
     )
     person: Id | None = Field(None, description="须作出说明的责任人的人员 ID")
 
@@ -176,8 +181,12 @@ def _detail(finding: Finding, user) -> Finding:
 
 @router.get(
     "/findings",
-    response={200: FindingPage, 403: Error, 401: Error, 422: Error},
+    response={200: FindingPage, 400: Error, 403: Error, 401: Error, 422: Error},
     summary="督察发现列表（督察全部；领导本单位及下级；其他人本人须说明的）",
+    description=(
+        "筛选条件有误时答 400，detail 说明哪个条件错在哪里：没有这个单位或它不在你的权限"
+        "范围内（单位只能是你可以查看的单位）、期间不是有效的月份或日期。"
+    ),
 )
 def list_findings(
     request: HttpRequest,
@@ -186,12 +195,16 @@ def list_findings(
     offset: PageOffset = 0,
 ):
     user = _person(request)
-    qs, _chosen = filter_findings(
+    filtered = filter_findings(
         Finding.objects.restrict(user, "view"),
         {k: ("" if v is None else str(v)) for k, v in filters.dict().items()},
         user,
     )
-    qs = qs.select_related("unit", "explained_by", "decided_by").order_by("-period_start", "-pk")
+    if filtered.errors:
+        raise HttpError(400, _("筛选条件有误：") + "；".join(filtered.errors))
+    qs = filtered.findings.select_related("unit", "explained_by", "decided_by").order_by(
+        "-period_start", "-pk"
+    )
     return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
 
 

@@ -172,13 +172,18 @@ def _squad(user, unit_id: int) -> Unit:
 
 
 def _book(request: HttpRequest, unit_id: int, year: int, month: int) -> ledger.Ledger:
-    return ledger.ledger(_squad(_person(request), unit_id), year, month)
+    squad = _squad(_person(request), unit_id)
+    try:
+        return ledger.ledger(squad, year, month)
+    except ledger.MonthNotStarted as exc:
+        raise HttpError(400, str(exc)) from None
 
 
 @router.get(
     "/ledgers/{unit_id}/{year}/{month}",
-    response={200: LedgerOut, 403: Error, 404: Error, **COMMON},
+    response={200: LedgerOut, 400: Error, 403: Error, 404: Error, **COMMON},
     summary="中队月度台账（执法记录仪使用管理台账、声像记录台账，C6.1）",
+    description="尚未开始的月份（北京时间）没有台账，答 400；本月（进行中）可以查看。",
 )
 def get_ledger(request: HttpRequest, unit_id: Path[UnitId], year: Path[Year], month: Path[Month]):
     book = _book(request, unit_id, year, month)
@@ -209,8 +214,9 @@ def get_ledger(request: HttpRequest, unit_id: Path[UnitId], year: Path[Year], mo
 
 @router.get(
     "/ledgers/{unit_id}/{year}/{month}/download/{fmt}",
-    response={403: Error, 404: Error, **COMMON},
+    response={400: Error, 403: Error, 404: Error, **COMMON},
     summary="下载中队月度台账（PDF 或 XLSX）",
+    description="尚未开始的月份（北京时间）没有台账，答 400。",
     openapi_extra=FILE_RESPONSES,
 )
 def download_ledger(
@@ -232,6 +238,7 @@ def download_ledger(
     "/ledgers/{unit_id}/{year}/{month}/confirm",
     response={201: ConfirmationOut, 400: Error, 403: Error, 404: Error, 409: Error, **COMMON},
     summary="中队长确认月度台账（月末之后，仅一次；保存确认时的各行及其 SHA-256）",
+    description="尚未开始或尚未结束的月份（北京时间）不能确认，答 400。",
 )
 def confirm_ledger(
     request: HttpRequest, unit_id: Path[UnitId], year: Path[Year], month: Path[Month]

@@ -89,7 +89,15 @@ class SpotCheckOut(Schema):
 
 
 class SpotCheckDetailOut(SpotCheckOut):
-    query: dict = Field(description="抽样条件：参数、分层、排序和排名规则，可据此重新抽取")
+    rule_text: str = Field(
+        description="抽取规则（文字，按请求的语言）：如何分层、每层的总体、如何排序和抽取"
+    )
+    query: dict = Field(
+        description=(
+            "抽取查询（机器可读的记录，可复核）：参数、分层、排序和排名规则，可据此重新抽取；"
+            "其中 population、ordering、rank 是保存时写下的原文，不随语言变化"
+        )
+    )
     items: list[SpotItemOut]
 
 
@@ -218,6 +226,7 @@ def _item(row: pages.Row) -> dict:
 def _detail(spot: SpotCheck, user) -> dict:
     return {
         **_summary(spot),
+        "rule_text": sampling.rule_text(spot.query),
         "query": spot.query,
         "items": [_item(r) for r in pages.rows(spot, user)],
     }

@@ -77,6 +77,10 @@ class LedgerError(ValueError):
     """A squad or month that has no ledger (not a squad, year or month out of range)."""
 
 
+class MonthNotStarted(LedgerError):
+    """A month that has not begun in Beijing time: nothing has happened in it yet."""
+
+
 # --- months --------------------------------------------------------------------
 
 
@@ -91,6 +95,20 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 def month_ended(year: int, month: int, now: datetime | None = None) -> bool:
     return (now or timezone.now()) >= month_bounds(year, month)[1]
+
+
+def month_started(year: int, month: int, now: datetime | None = None) -> bool:
+    return (now or timezone.now()) >= month_bounds(year, month)[0]
+
+
+def require_started(year: int, month: int, now: datetime | None = None) -> None:
+    """Refuse a month that has not begun (Beijing time). The month in progress is
+    allowed: a squad leader watches it fill, and confirms it once it has ended."""
+    if not month_started(year, month, now):
+        raise MonthNotStarted(
+            _("该月尚未开始：%(year)d年%(month)d月还没有台账，请选择本月或以前的月份")
+            % {"year": year, "month": month}
+        )
 
 
 def previous_month(now: datetime | None = None) -> tuple[int, int]:
@@ -438,7 +456,9 @@ class Ledger:
 
 
 def ledger(unit: Unit, year: int, month: int, *, now: datetime | None = None) -> Ledger:
-    """The month's ledgers: frozen rows and amendments once confirmed, live rows before."""
+    """The month's ledgers: frozen rows and amendments once confirmed, live rows
+    before. A month that has not begun has none (``MonthNotStarted``)."""
+    require_started(year, month, now)
     current = build_rows(unit, year, month)
     confirmation = LedgerConfirmation.objects.filter(unit=unit, year=year, month=month).first()
     if confirmation is not None:

@@ -38,14 +38,15 @@ def confirm_month(
     """Freeze ``unit``'s ledgers for the month: the rows as they stand now, their
     SHA-256 in the confirmation and in the audit entry.
 
-    Refused to anyone but the squad's leader or a leader above it, before the
-    month has ended (Beijing time), for a unit that is not a squad, and when
-    the month is already confirmed.
+    Refused to anyone but the squad's leader or a leader above it, for a month
+    that has not begun or has not ended yet (Beijing time), for a unit that is
+    not a squad, and when the month is already confirmed.
     """
     if not may_confirm(actor, unit):
         raise PermissionDenied(_("只有本中队的中队长或上级领导可以确认台账"))
     now = now or timezone.now()
     try:
+        ledger.require_started(year, month, now)
         rows = ledger.build_rows(unit, year, month)
     except ledger.LedgerError as exc:
         raise ValidationError(str(exc)) from None

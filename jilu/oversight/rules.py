@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from jilu.oversight.spotcheck_checklist import ITEMS as SPOT_ITEMS
@@ -164,8 +165,13 @@ _RULES = [
 
 # Spot checks (C6.4): each checklist item an inspector marks as failed is a
 # finding of its own rule, citing the item's clauses (``spotcheck_checklist``).
+# The finding is named by the item's breach ("抽检不符合：未口述开场内容"), not
+# by the checklist's passing words, and its text gives the requirement missed.
+SPOT_TEXT = _("督察抽检时判定这一项不符合。要求：")
 _RULES += [
-    RuleInfo(item.rule, item.clauses, "officer", item.label, item.text)
+    RuleInfo(
+        item.rule, item.clauses, "officer", item.breach, format_lazy("{}{}", SPOT_TEXT, item.text)
+    )
     for item in SPOT_ITEMS.values()
 ]
 

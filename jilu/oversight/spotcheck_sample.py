@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jilu.evidence.scope import recordings_of_unit
@@ -261,6 +261,38 @@ def query(
         ],
         "sample_sha256": sample.digest,
     }
+
+
+def rule_sentences(stored: dict) -> list[str]:
+    """The sampling rule of a stored query in the reader's language. The stored
+    ``population``, ``ordering`` and ``rank`` stay as they were written: they
+    are the machine-readable record that ``redraw`` and a reviewer follow."""
+    per = _("每周（周一至周日）") if stored.get("per") == "week" else _("每个自然月")
+    strata = _(
+        "所选单位下的每个中队（没有下级中队的单位自成一层）按%(per)s分层"
+        "（北京时间，以抽检期间的起止日期为界）。"
+    ) % {"per": per}
+    if stored.get("kind") == "ledgers":
+        members = _(
+            "每层的总体是该中队声像记录台账在该期间内的各行（每名执法人员每天一行），"
+            "按日期、再按人员编号排列。"
+        )
+    else:
+        members = _(
+            "每层的总体是执法人员或记录仪属于该中队（含其下级单位）、开始时间在该期间内的"
+            "声像记录，按开始时间、再按编号排列。"
+        )
+    ranking = _(
+        "每个成员按“随机种子|分层|成员”的 SHA-256（十六进制）从小到大排序，每层抽取排在"
+        "最前的 %(n)s 个；不足 %(n)s 个的全部抽取。同一种子和条件总是抽出同一样本。"
+    ) % {"n": stored.get("per_stratum", "")}
+    return [strata, members, ranking]
+
+
+def rule_text(stored: dict) -> str:
+    """``rule_sentences`` as one paragraph (Chinese sentences run on, others take a space)."""
+    language = translation.get_language() or ""
+    return ("" if language.startswith("zh") else " ").join(rule_sentences(stored))
 
 
 # --- redraw and compare --------------------------------------------------------

@@ -32,29 +32,38 @@ SETTINGS_READERS = (Role.ADMIN, Role.INSPECTOR)
 def finding_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     scoped = Finding.objects.restrict(user, "view")
-    qs, chosen = filter_findings(scoped, request.GET, user)
-    without_clause, _chosen = filter_findings(
+    filtered = filter_findings(scoped, request.GET, user)
+    without_clause = filter_findings(
         scoped, {**request.GET.dict(), "clause": "", "rule": ""}, user
-    )
+    ).findings
     page = Paginator(
-        qs.select_related("unit", "person").order_by("-period_start", "-pk"), PAGE_SIZE
+        filtered.findings.select_related("unit", "person").order_by("-period_start", "-pk"),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    units = visible_units(user)
+    chosen = filtered.chosen
     return render(
         request,
         "oversight/finding_list.html",
         {
             "page_obj": page,
             "chosen": chosen,
+            "errors": filtered.errors,
+            # A unit not in the list stays in the form as typed, marked as not one of them.
+            "unknown_unit": chosen["unit"]
+            if chosen["unit"] and not any(str(u.pk) == chosen["unit"] for u in units)
+            else "",
             "rules": [(r.code, r.clause, r.label) for r in rules.RULES.values()],
             "clauses": rules.CLAUSES,
             "states": Finding.State.choices,
-            "units": visible_units(user),
+            "units": units,
             "by_clause": counts_by_clause(without_clause),
             "querystring_without_page": query.urlencode() + "&" if query else "",
             "may_read_settings": user.is_superuser or user.has_role(*SETTINGS_READERS),
         },
+        status=400 if filtered.errors else 200,
     )
 
 

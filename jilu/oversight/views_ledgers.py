@@ -50,11 +50,22 @@ def _unit(request: HttpRequest, pk: int) -> Unit:
 
 
 def _month(year: int, month: int) -> tuple[int, int]:
+    """A month in range (else 404: the address names no month)."""
     try:
         ledger.month_bounds(year, month)
     except ledger.LedgerError as exc:
         raise Http404(str(exc)) from None
     return year, month
+
+
+def _not_started(request: HttpRequest, squad: Unit, exc: ledger.LedgerError) -> HttpResponse:
+    """A month that has not begun: said so on a page (400), with the way back."""
+    return render(
+        request,
+        "oversight/ledger_refused.html",
+        {"message": str(exc), "back": ledger_url(squad, *ledger.previous_month())},
+        status=400,
+    )
 
 
 def ledger_url(unit: Unit, year: int, month: int) -> str:
@@ -81,8 +92,10 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
         match = MONTH_INPUT.match(asked_month)
         y, m = (int(match[1]), int(match[2])) if match else (0, 0)
         try:
-            ledger.month_bounds(y, m)
+            ledger.require_started(y, m)
             year, month = y, m
+        except ledger.MonthNotStarted as exc:
+            errors.append(_("%(reason)s；已显示上个月") % {"reason": exc})
         except ledger.LedgerError:
             errors.append(_("月份应为 2000-01 至 2099-12 之间的 YYYY-MM，已显示上个月"))
     book = ledger.ledger(unit, year, month)
@@ -105,6 +118,7 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
             "recorder_columns": ledger_print.RECORDER_COLUMNS,
             "recordings_columns": ledger_print.RECORDINGS_COLUMNS,
         },
+        status=400 if errors else 200,
     )
 
 
@@ -119,7 +133,11 @@ def download(body: bytes, content_type: str, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def ledger_pdf(request: HttpRequest, unit: int, year: int, month: int) -> HttpResponse:
-    book = ledger.ledger(_unit(request, unit), *_month(year, month))
+    squad = _unit(request, unit)
+    try:
+        book = ledger.ledger(squad, *_month(year, month))
+    except ledger.MonthNotStarted as exc:
+        return _not_started(request, squad, exc)
     started = time.perf_counter()
     response = download(
         ledger_print.render_pdf(book), ledger_print.PDF, ledger_print.file_name(book, "pdf")
@@ -131,7 +149,11 @@ def ledger_pdf(request: HttpRequest, unit: int, year: int, month: int) -> HttpRe
 @login_required
 @require_GET
 def ledger_xlsx(request: HttpRequest, unit: int, year: int, month: int) -> HttpResponse:
-    book = ledger.ledger(_unit(request, unit), *_month(year, month))
+    squad = _unit(request, unit)
+    try:
+        book = ledger.ledger(squad, *_month(year, month))
+    except ledger.MonthNotStarted as exc:
+        return _not_started(request, squad, exc)
     return download(
         ledger_print.render_xlsx(book), ledger_print.XLSX, ledger_print.file_name(book, "xlsx")
     )

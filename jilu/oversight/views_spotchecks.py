@@ -10,6 +10,7 @@ through ``jilu.oversight.spotcheck_actions``.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -148,6 +149,8 @@ def _detail(request: HttpRequest, spot: SpotCheck, comparison: Any = None) -> Ht
         {
             "spot": spot,
             "rows": rows,
+            "rule_sentences": sampling.rule_sentences(spot.query),
+            "query_json": json.dumps(spot.query, ensure_ascii=False, indent=2),
             "checklist": items_for(spot.kind),
             "outcomes": [(o, OUTCOME_LABELS[o]) for o in OUTCOMES],
             "may_review": pages.may_review(request.user, spot),
