@@ -163,6 +163,11 @@ def test_a_deferred_task_is_put_on_the_queue_by_rqs_scheduler(rq_backend, tmp_pa
             return result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
 
         wait_until(finished, "the deferred task to run")
+        # A worker stopped while still starting up dies of the SIGTERM before it
+        # handles it; the clean shutdown checked below is that of running workers.
+        for n in range(2):
+            log = tmp_path / f"worker{n}.log"
+            wait_until(lambda log=log: "Listening on" in log.read_text(errors="replace"), log.name)
     finally:
         stopped = [stop(proc) for proc in workers]
     logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
