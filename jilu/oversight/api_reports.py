@@ -104,7 +104,7 @@ class ReportUnitOut(ReportRatesOut):
 
 
 class RankingOut(Schema):
-    rank: int
+    rank: int | None = Field(description="名次；没有综合得分的单位没有名次（null），排在最后")
     id: int
     name: str
     code: str
@@ -118,6 +118,13 @@ class ClauseStatesOut(Schema):
     confirmed: int
     dismissed: int
     total: int
+
+
+class StatesOut(Schema):
+    open: int
+    explained: int
+    confirmed: int
+    dismissed: int
 
 
 class ReportPeriodOut(Schema):
@@ -144,7 +151,12 @@ class ReportFiguresOut(Schema):
     total: ReportTotalOut
     units: list[ReportUnitOut]
     ranking: list[RankingOut]
-    findings_by_clause: list[ClauseStatesOut]
+    findings_by_clause: list[ClauseStatesOut] = Field(
+        description="按条款和状态；引用多个条款的发现在每个条款下各计一次"
+    )
+    findings_by_state: StatesOut | None = Field(
+        default=None, description="按状态，每项发现只计一次（较早起草的通报没有）"
+    )
     sections: dict[str, object] = Field(description="其他部分（如抽查），按注册的键")
 
 

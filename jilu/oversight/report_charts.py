@@ -89,6 +89,14 @@ def _headroom(ax, totals: list[int]) -> None:
     ax.set_ylim(0, max([*totals, 1]) * 1.4)
 
 
+def no_data(text: str) -> bytes:
+    """A chart with nothing to draw: the sentence saying so, not empty axes."""
+    fig, ax = _figure(8.0, 0.8)
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color="#555555")
+    return _svg(fig)
+
+
 def rates_by_unit(rows: list[dict[str, Any]], goals: dict[str, int]) -> bytes:
     """Grouped bars: each unit's coverage, 24 h and 48 h rates, the goals as lines."""
     import numpy as np

@@ -431,8 +431,15 @@ def city_report(
     ranked = sorted(
         children, key=lambda r: (score(r) is None, -(score(r) or 0), -r["findings"], r["code"])
     )
+    # Units without a score have no rank ("—"); they follow the ranked ones.
     ranking = [
-        {"rank": n, "id": r["id"], "name": r["name"], "code": r["code"], "score": score(r)}
+        {
+            "rank": n if score(r) is not None else None,
+            "id": r["id"],
+            "name": r["name"],
+            "code": r["code"],
+            "score": score(r),
+        }
         for n, r in enumerate(ranked, 1)
     ]
     the_goals = goals(values)
@@ -457,6 +464,11 @@ def city_report(
         "units": [{**r, "meets": meets(r, the_goals)} for r in rows],
         "ranking": ranking,
         "findings_by_clause": findings_by_clause(by_rule_state),
+        # Each finding once (it has one rule and one state), whatever clauses it cites.
+        "findings_by_state": {
+            state: sum(n for (_rule, s), n in by_rule_state.items() if s == state)
+            for state in Finding.State.values
+        },
         "sections": {
             key: section.compute(period, unit, [u.pk for u in units], as_of)
             for key, section in report_sections.SECTIONS.items()

@@ -60,6 +60,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "states": Finding.State.choices,
             "units": units,
             "by_clause": counts_by_clause(without_clause),
+            "by_clause_findings": without_clause.count(),
             "querystring_without_page": query.urlencode() + "&" if query else "",
             "may_read_settings": user.is_superuser or user.has_role(*SETTINGS_READERS),
         },

@@ -114,11 +114,9 @@ def test_xlsx_reads_back_the_figures(november, people):
     assert rows["C3.2"][2:5] == (50.0, 2, 4)
     assert rows["C2.1"][5:] == (95, "未达标")
     assert len(summary._charts) == 1  # openpyxl's own bar chart, over the cells
-    units = {
-        r[0].strip("　"): r for r in wb["各单位"].iter_rows(min_row=4, values_only=True) if r[0]
-    }
-    assert units["中华中队"][4:7] == (4, 3, 75.0)  # recordings, in 24 h, rate
-    assert units["湖里中队"][1:4] == (1, 1, 100.0)
+    units = {r[1]: r for r in wb["各单位"].iter_rows(min_row=4, values_only=True) if r[1]}
+    assert units["中华中队"][7:10] == (4, 3, 75.0)  # recordings, in 24 h, rate
+    assert units["湖里中队"][4:7] == (1, 1, 100.0)
     assert len(wb["各单位"]._charts) == 1
     ranking = list(wb["排名"].iter_rows(min_row=4, values_only=True))
     assert ranking == [
