@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from jilu.org.roles import Role
 from jilu.oversight import actions, facts, rules, thresholds
 from jilu.oversight.finding_models import Finding, RuleSetting
+from jilu.oversight.history import audit_history
 from jilu.oversight.queries import counts_by_clause, filter_findings, visible_units
 
 PAGE_SIZE = 50
@@ -95,6 +96,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_explain": actions.may_explain(request.user, finding),
             "may_decide": actions.may_decide(request.user, finding),
             "max_mb": actions.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "audit_history": audit_history(request.user, "oversight.finding", finding.pk),
         },
     )
 

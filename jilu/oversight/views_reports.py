@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from jilu.org.models import Unit
 from jilu.org.roles import LEADERS, Role
 from jilu.oversight import report_actions, report_charts, report_metrics, report_print
+from jilu.oversight.history import audit_history
 from jilu.oversight.report_models import Report, ReportFile
 from jilu.oversight.views_ledgers import download
 
@@ -126,6 +127,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "charts": charts,
             "files": files,
             "may_publish": report_actions.may_draft(request.user) and not report.published,
+            "audit_history": audit_history(request.user, "oversight.report", report.pk),
         },
     )
 

@@ -29,6 +29,7 @@ from jilu.org.roles import LEADERS
 from jilu.oversight import spotcheck_actions as actions
 from jilu.oversight import spotcheck_pages as pages
 from jilu.oversight import spotcheck_sample as sampling
+from jilu.oversight.history import audit_history
 from jilu.oversight.spotcheck_checklist import OUTCOME_LABELS, OUTCOMES, items_for
 from jilu.oversight.spotcheck_models import SpotCheck, SpotCheckItem
 from jilu.oversight.views import _errors
@@ -157,6 +158,7 @@ def _detail(request: HttpRequest, spot: SpotCheck, comparison: Any = None) -> Ht
             "reviewed": sum(1 for r in rows if r.item.reviewed_at),
             "comparison": comparison,
             "is_inspector": actions.may_draw(request.user),
+            "audit_history": audit_history(request.user, "oversight.spotcheck", spot.pk),
         },
     )
 

@@ -14,7 +14,8 @@ ones an entry needs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,9 +44,43 @@ REF_KEYS = {
     "quarantine": "ingest.quarantineitem",
     "package": "transfer.package",
 }
-# Keys holding a unit's code (units are recorded by code, which stays stable).
-UNIT_CODE_KEYS = {"unit", "parent"}
+# Keys holding a unit's code (units are recorded by code, which stays stable);
+# an integer under these keys is the unit's id (oversight findings).
+UNIT_CODE_KEYS = {"unit", "parent", "units"}
 UNIT_BY_CODE = "org.unit@code"
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """An object type of the audit log: its words and how its names are found."""
+
+    label: Any  # lazy: the type in words (声像记录)
+    names: Callable[[list[str]], dict[str, str]]
+    search: Callable[[str], list[str]] | None = None
+
+
+# The registry of object types, keyed by ``object_type`` (filled by
+# ``jilu.web.audit_text`` and ``jilu.web.audit_oversight``).
+OBJECT_KINDS: dict[str, ObjectKind] = {}
+
+
+def kind(object_type: str, label: Any, search: Callable[[str], list[str]] | None = None):
+    def register(fn: Callable[[list[str]], dict[str, str]]):
+        OBJECT_KINDS[object_type] = ObjectKind(label, fn, search)
+        return fn
+
+    return register
+
+
+def ints(ids: Iterable[str]) -> list[int]:
+    return [int(i) for i in ids if str(i).isdigit() and len(str(i)) < 19]
+
+
+# Keys whose values a domain says in its own words (``jilu.web.audit_oversight``):
+# ``VALUE_WORDS[key](code, value, names)`` returns the words or None to fall
+# through; ``REF_WORDS[key](value)`` names the ids the value needs.
+VALUE_WORDS: dict[str, Callable[[str, Any, Names], str | None]] = {}
+REF_WORDS: dict[str, Callable[[Any], Iterable[tuple[str, str]]]] = {}
 
 
 class Names:
@@ -69,12 +104,20 @@ def refs(details: Any) -> Iterator[tuple[str, str]]:
         return
     for key, value in details.items():
         kind = REF_KEYS.get(key)
-        if kind and _is_id(value):
+        if key in REF_WORDS:
+            yield from REF_WORDS[key](value)
+        elif kind and _is_id(value):
             yield kind, str(value)
         elif kind and isinstance(value, list):
             yield from ((kind, str(v)) for v in value if _is_id(v))
         elif key in UNIT_CODE_KEYS and isinstance(value, str) and value:
             yield UNIT_BY_CODE, value
+        elif key in UNIT_CODE_KEYS and _is_id(value):
+            yield "org.unit", str(value)
+        elif key in UNIT_CODE_KEYS and isinstance(value, list):
+            for v in value:
+                if isinstance(v, str) and v:
+                    yield UNIT_BY_CODE, v
         elif isinstance(value, dict | list):
             for inner in value if isinstance(value, list) else [value]:
                 yield from refs(inner)
@@ -187,11 +230,17 @@ def value(code: str, key: str, v: Any, names: Names) -> str:
     """One value in words: names for ids, labels for codes, Beijing time for times."""
     if isinstance(v, bool):
         return _("是") if v else _("否")
+    if key in VALUE_WORDS:
+        said = VALUE_WORDS[key](code, v, names)
+        if said is not None:
+            return said
     kind = REF_KEYS.get(key)
     if kind and _is_id(v):
         return names.get(kind, v)
     if key in UNIT_CODE_KEYS and isinstance(v, str) and v:
         return names.get(UNIT_BY_CODE, v).removeprefix("#") if v else ""
+    if key in UNIT_CODE_KEYS and _is_id(v):
+        return names.get("org.unit", v)
     if isinstance(v, list):
         return _("、").join(value(code, key, item, names) for item in v) or _("无")
     if isinstance(v, dict):
@@ -310,3 +359,18 @@ def opt(template: str, d: Used, key: str, fn: Callable[[Any], str] = str) -> str
     if isinstance(v, bool | list | dict):  # not the shape the sentence expects
         return template % {"v": value("", key, v, Names())}
     return template % {"v": fn(v)}
+
+
+Sentence = Callable[[str, Used, Names], str]
+SENTENCES: dict[str, Sentence] = {}
+
+
+def sentence(*codes: str) -> Callable[[Sentence], Sentence]:
+    """Register ``fn`` as the sentence of ``codes`` (``jilu.web.audit_sentences``)."""
+
+    def register(fn: Sentence) -> Sentence:
+        for code in codes:
+            SENTENCES[code] = fn
+        return fn
+
+    return register

@@ -39,6 +39,7 @@ def headers() -> list[tuple[str, int, bool]]:
         (_("详情"), 60, True),
         (_("操作代码"), 28, False),
         (_("哈希"), 20, False),
+        (_("对象代码"), 28, False),
     ]
 
 
@@ -104,6 +105,7 @@ def workbook(entries: QuerySet, *, description: str) -> tuple[bytes, int]:
             row.detail_text,
             row.action,
             row.hash,
+            f"{row.object_type}:{row.object_id}" if row.object_id else row.object_type,
         ]
         ws.append(values)
         r = ws.max_row

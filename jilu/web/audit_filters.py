@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from jilu.audit import labels
 from jilu.org.models import Person, Unit
 from jilu.web.audit_details import UNIT_BY_CODE
-from jilu.web.audit_text import OBJECT_KINDS, SEARCH_LIMIT, type_text
+from jilu.web.audit_text import OBJECT_KINDS, SEARCH_LIMIT, object_text, resolve, type_text
 
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_ID = 2**63 - 1
@@ -172,7 +172,8 @@ def _object(qs: QuerySet, got: dict, out: Filtered) -> QuerySet:
         object_type, _sep, object_id = legacy.partition(":")
     name = got.get("q") or ""
     if object_type and object_id:
-        out.said.append(_("对象 %(t)s #%(id)s") % {"t": type_text(object_type), "id": object_id})
+        named = object_text(object_type, object_id, resolve([(object_type, object_id)]))
+        out.said.append(_("对象 %(o)s") % {"o": named})
         return qs.filter(object_type=object_type, object_id=object_id)
     if name:
         kinds = (

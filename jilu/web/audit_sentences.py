@@ -8,12 +8,13 @@ whatever the sentence left out, so a new key in an action's details shows up
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from jilu.web import audit_oversight  # noqa: F401 - registers oversight's sentences
 from jilu.web.audit_details import (
+    SENTENCES,
     Names,
     Used,
     changes_text,
@@ -24,22 +25,11 @@ from jilu.web.audit_details import (
     plain,
     renamed_text,
     seconds_text,
+    sentence,
     size_text,
     time_text,
     value,
 )
-
-Sentence = Callable[[str, Used, Names], str]
-SENTENCES: dict[str, Sentence] = {}
-
-
-def sentence(*codes: str) -> Callable[[Sentence], Sentence]:
-    def register(fn: Sentence) -> Sentence:
-        for code in codes:
-            SENTENCES[code] = fn
-        return fn
-
-    return register
 
 
 def render(code: str, details: Any, names: Names) -> str:

@@ -11,7 +11,7 @@ each kind names its ids and may be searched by name (the object filter).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,32 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jilu.audit import labels
-from jilu.web.audit_details import UNIT_BY_CODE, Names, refs
+from jilu.web import audit_oversight  # noqa: F401 - registers oversight's object types
+from jilu.web.audit_details import OBJECT_KINDS, UNIT_BY_CODE, Names, kind, refs
+from jilu.web.audit_details import ints as _ints
 from jilu.web.audit_sentences import render
 
 SEARCH_LIMIT = 500  # ids per object type an object search may match
-
-
-@dataclass(frozen=True)
-class ObjectKind:
-    label: Any  # lazy: the type in words (声像记录)
-    names: Callable[[list[str]], dict[str, str]]
-    search: Callable[[str], list[str]] | None = None
-
-
-OBJECT_KINDS: dict[str, ObjectKind] = {}
-
-
-def kind(object_type: str, label: Any, search: Callable[[str], list[str]] | None = None):
-    def register(fn: Callable[[list[str]], dict[str, str]]):
-        OBJECT_KINDS[object_type] = ObjectKind(label, fn, search)
-        return fn
-
-    return register
-
-
-def _ints(ids: Iterable[str]) -> list[int]:
-    return [int(i) for i in ids if str(i).isdigit() and len(str(i)) < 19]
 
 
 def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -359,6 +339,12 @@ def _disposals(ids: list[str]) -> dict[str, str]:
 
     rows = Disposal.objects.filter(pk__in=_ints(ids)).values_list("pk", "number")
     return {str(pk): number for pk, number in rows}
+
+
+# Oversight's object types (registered first, from ``jilu.web.audit_oversight``)
+# come after the rest in the object filter, as the families list them.
+for _key in [k for k in OBJECT_KINDS if k.startswith(("oversight.", "audit."))]:
+    OBJECT_KINDS[_key] = OBJECT_KINDS.pop(_key)
 
 
 # --- a page of entries in words ---------------------------------------------------------

@@ -95,11 +95,15 @@ def test_objects_are_named_and_codes_kept(inspector, people, make_recording, mak
     objects = " ".join(cells(html, "object"))
     assert rec.annotation.standard_name in objects
     assert f"李四（警号 {people['officer_b'].user_no}）" in objects
-    assert f"evidence.recording:{rec.pk}" in objects  # the raw reference stays for tools
+    # The raw reference stays for tools, out of the way: a link and a tooltip.
+    assert f"evidence.recording:{rec.pk}" not in objects
+    assert f"?object_type=evidence.recording&amp;object_id={rec.pk}" in html
+    assert f' · evidence.recording:{rec.pk}"' in html
     details = " ".join(cells(html, "details"))
     assert "下载原始文件，依据调用单 DY2026-0003" in details
     assert "电话：空 → 13800000000" in details
-    assert '<code class="muted">evidence.recording.download</code>' in html
+    assert ' · evidence.recording.download"' in html  # the code, in the tooltip
+    assert "evidence.recording.download" not in " ".join(cells(html, "action"))
     entry = AuditEntry.objects.get(action="evidence.recording.download")
     assert entry.hash in html and entry.prev_hash in html  # the chain, for inspectors
 
