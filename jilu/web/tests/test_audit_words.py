@@ -262,7 +262,7 @@ def test_oversight_details_say_rules_subjects_and_marks():
         n,
     )
     assert text == (
-        "台账总时长与声像记录一致（C6.1），对象 人员 王五（警号 900001），期间 2026年11月，"
+        "抽检不符合：台账总时长与声像记录不一致（C6.1），对象 人员 王五（警号 900001），期间 2026年11月，"
         "责任单位 中华中队，责任人 王五（警号 900001），事实 抽检项 #36"
     )
     marks = render("oversight.spotcheck.review", {"marks": ["ledger_duration:fail"]}, n)
