@@ -23,6 +23,7 @@ from jilu.oversight.api_reports import router as reports_router
 from jilu.oversight.api_spotchecks import router as spotchecks_router
 from jilu.oversight.finding_models import Finding, FindingFact
 from jilu.oversight.queries import filter_findings
+from jilu.oversight.subjects import subject_text
 
 router = Router(tags=["oversight"])
 router.add_router("", ledgers_router)
@@ -57,7 +58,8 @@ class FindingOut(Schema):
     rule_label: str
     subject_kind: SubjectKind
     subject_id: int
-    subject_label: str
+    subject_label: str = Field(description="对象的名称，按发现生成时的写法保存")
+    subject_text: str = Field(description="对象的类型和名称，按当前语言显示")
     period: str = Field(description="期间：YYYY-MM-DD（一天）或 YYYY-MM（一个月），北京时间")
     period_start: datetime
     period_end: datetime
@@ -83,6 +85,10 @@ class FindingOut(Schema):
     @staticmethod
     def resolve_rule_label(obj: Finding) -> str:
         return rules.label(obj.rule)
+
+    @staticmethod
+    def resolve_subject_text(obj: Finding) -> str:
+        return subject_text(obj)
 
     @staticmethod
     def resolve_period(obj: Finding) -> str:

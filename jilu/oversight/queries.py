@@ -126,6 +126,20 @@ def counts_by_clause(qs: QuerySet) -> list[dict[str, Any]]:
     return [{"clause": c, "count": out[c]} for c in rules.CLAUSES if out[c]]
 
 
+def person_name(scoped: QuerySet, person: str) -> str:
+    """The name of the person a list is narrowed to, if that person must explain
+    one of the findings ``scoped`` (those the reader sees); else the number as
+    given, which tells nothing about who that is."""
+    if not person:
+        return ""
+    found = (
+        scoped.filter(person_id=int(person)).values_list("person__name", flat=True).first()
+        if person.isdigit() and len(person) <= 18
+        else None
+    )
+    return found or f"#{person[:MAX_ECHO]}"
+
+
 def visible_units(user: Any) -> QuerySet:
     if user.is_superuser or user.has_role(Role.INSPECTOR):
         return Unit.objects.all().order_by("path")
@@ -134,9 +148,41 @@ def visible_units(user: Any) -> QuerySet:
     return Unit.objects.none()
 
 
+def visible_findings(user: Any) -> QuerySet:
+    """The findings ``user`` reads (all for inspectors, the unit subtree for leaders)."""
+    return Finding.objects.restrict(user, "view")
+
+
 def open_findings(user: Any) -> QuerySet:
     """The open findings ``user`` reads (all for inspectors, the unit subtree for leaders)."""
     return Finding.objects.restrict(user, "view").filter(state=Finding.State.OPEN)
+
+
+UNDECIDED = (Finding.State.OPEN, Finding.State.EXPLAINED)
+
+
+def undecided_counts(qs: QuerySet) -> dict[str, int]:
+    """Of ``qs``, those not yet decided: waiting for an explanation ("open") and
+    explained, waiting for the inspector ("explained")."""
+    counts = dict(
+        qs.filter(state__in=UNDECIDED).order_by().values_list("state").annotate(n=Count("pk"))
+    )
+    return {state: counts.get(state, 0) for state in UNDECIDED}
+
+
+def undecided_by_person(person_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per person who must explain: their findings waiting for an explanation
+    ("open") and those explained, waiting for the inspector ("explained")."""
+    out = {pk: dict.fromkeys(UNDECIDED, 0) for pk in person_ids}
+    rows = (
+        Finding.objects.filter(person_id__in=person_ids, state__in=UNDECIDED)
+        .order_by()
+        .values_list("person_id", "state")
+        .annotate(n=Count("pk"))
+    )
+    for person_id, state, n in rows:
+        out[person_id][state] = n
+    return out
 
 
 def open_by_unit(qs: QuerySet, limit: int = 10) -> list[dict[str, Any]]:

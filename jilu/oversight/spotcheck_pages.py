@@ -57,7 +57,13 @@ class Line:
 
     @property
     def chosen(self) -> str:
-        return self.outcome or self.suggested
+        """The mark the form shows checked: only one given. A ledger's
+        comparison is shown as a suggestion, never pre-checked for the reviewer."""
+        return self.outcome
+
+    @property
+    def suggested_label(self) -> str:
+        return str(OUTCOME_LABELS.get(self.suggested, "")) if self.suggested else ""
 
 
 @dataclass

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +22,13 @@ from jilu.org.roles import Role
 from jilu.oversight import actions, facts, rules, thresholds
 from jilu.oversight.finding_models import Finding, RuleSetting
 from jilu.oversight.history import audit_history
-from jilu.oversight.queries import counts_by_clause, filter_findings, visible_units
+from jilu.oversight.queries import (
+    counts_by_clause,
+    filter_findings,
+    person_name,
+    visible_units,
+)
+from jilu.oversight.subjects import subject_text
 
 PAGE_SIZE = 50
 SETTINGS_READERS = (Role.ADMIN, Role.INSPECTOR)
@@ -41,6 +47,10 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         filtered.findings.select_related("unit", "person").order_by("-period_start", "-pk"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    for f in page:
+        info = rules.RULES.get(f.rule)
+        f.clauses = info.clauses if info else (f.clause,)
+        f.subject_text = subject_text(f)
     query = request.GET.copy()
     query.pop("page", None)
     units = visible_units(user)
@@ -56,17 +66,28 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "unknown_unit": chosen["unit"]
             if chosen["unit"] and not any(str(u.pk) == chosen["unit"] for u in units)
             else "",
+            "person_name": person_name(scoped, chosen["person"]),
+            "without_person": _query(chosen, person="", page=""),
             "rules": [(r.code, r.clause, r.label) for r in rules.RULES.values()],
             "clauses": rules.CLAUSES,
             "states": Finding.State.choices,
             "units": units,
-            "by_clause": counts_by_clause(without_clause),
+            "by_clause": [
+                {**c, "query": _query(chosen, clause=c["clause"], rule="")}
+                for c in counts_by_clause(without_clause)
+            ],
             "by_clause_findings": without_clause.count(),
             "querystring_without_page": query.urlencode() + "&" if query else "",
             "may_read_settings": user.is_superuser or user.has_role(*SETTINGS_READERS),
         },
         status=400 if filtered.errors else 200,
     )
+
+
+def _query(chosen: dict[str, str], **changed: str) -> str:
+    """The list's query string with the filters ``chosen``, some of them changed."""
+    values = {**chosen, **changed}
+    return urlencode({k: v for k, v in values.items() if v})
 
 
 def _finding(request: HttpRequest, pk: int) -> Finding:
@@ -81,24 +102,40 @@ def _finding(request: HttpRequest, pk: int) -> Finding:
     return found
 
 
-@login_required
-@require_GET
-def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = _finding(request, pk)
-    info = rules.RULES.get(finding.rule)
+def _detail(
+    request: HttpRequest,
+    finding: Finding,
+    *,
+    explain: dict | None = None,
+    decide: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The finding's page; after a refused explanation or decision, with what
+    was typed and the errors beside the fields (``explain`` / ``decide``:
+    ``{"text": …, "errors": {field: [messages]}}``, "form" for the whole form)."""
     return render(
         request,
         "oversight/finding_detail.html",
         {
             "finding": finding,
-            "rule": info,
+            "subject_text": subject_text(finding),
+            "rule": rules.RULES.get(finding.rule),
             "facts": facts.described(finding, request.user),
             "may_explain": actions.may_explain(request.user, finding),
             "may_decide": actions.may_decide(request.user, finding),
+            "explain": explain or {"text": "", "errors": {}},
+            "decide": decide or {"text": "", "errors": {}},
             "max_mb": actions.MAX_ATTACHMENT_BYTES // (1024 * 1024),
             "audit_history": audit_history(request.user, "oversight.finding", finding.pk),
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _finding(request, pk))
 
 
 def _errors(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
@@ -111,38 +148,56 @@ def _errors(request: HttpRequest, exc: ValidationError | PermissionDenied) -> No
         messages.error(request, m)
 
 
+def _field_errors(
+    exc: ValidationError | PermissionDenied, fields: tuple[str, ...]
+) -> dict[str, list[str]]:
+    """The messages of ``exc`` by form field: those of ``fields`` beside their
+    field, any other (the state, the permission) under "form" for the whole form."""
+    out: dict[str, list[str]] = {}
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, msgs in exc.message_dict.items():
+            out.setdefault(name if name in fields else "form", []).extend(msgs)
+        return out
+    out["form"] = list(getattr(exc, "messages", None) or [str(exc)])
+    return out
+
+
 @login_required
 @require_POST
 def finding_explain(request: HttpRequest, pk: int) -> HttpResponse:
+    """Explain a finding; refused (a bad attachment, an empty text, explained
+    meanwhile), the page comes back (400) with the text as typed."""
     finding = _finding(request, pk)
+    text = request.POST.get("text", "")
     try:
         upload = request.FILES.get("attachment")
-        attachment = actions.read_attachment(upload) if upload else None
-        actions.explain_finding(
-            finding, actor=request.user, text=request.POST.get("text", ""), attachment=attachment
-        )
+        try:
+            attachment = actions.read_attachment(upload) if upload else None
+        except ValidationError as exc:
+            raise ValidationError({"attachment": exc.messages}) from exc
+        actions.explain_finding(finding, actor=request.user, text=text, attachment=attachment)
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("已提交情况说明，等待督察认定。"))
+        explain = {"text": text, "errors": _field_errors(exc, ("text", "attachment"))}
+        return _detail(request, _finding(request, pk), explain=explain, status=400)
+    messages.success(request, _("已提交情况说明，等待督察认定。"))
     return redirect("oversight:finding_detail", finding.pk)
 
 
 @login_required
 @require_POST
 def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decide a finding; refused (no reason, decided meanwhile), the page comes
+    back (400) with the reason as typed."""
     finding = _finding(request, pk)
+    reason = request.POST.get("reason", "")
     try:
         actions.decide_finding(
-            finding,
-            actor=request.user,
-            outcome=request.POST.get("outcome", ""),
-            reason=request.POST.get("reason", ""),
+            finding, actor=request.user, outcome=request.POST.get("outcome", ""), reason=reason
         )
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("已认定。"))
+        decide = {"text": reason, "errors": _field_errors(exc, ("reason",))}
+        return _detail(request, _finding(request, pk), decide=decide, status=400)
+    messages.success(request, _("已认定。"))
     return redirect("oversight:finding_detail", finding.pk)
 
 

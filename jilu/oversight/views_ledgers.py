@@ -28,6 +28,7 @@ from jilu.org.models import Unit
 from jilu.org.roles import Role
 from jilu.oversight import ledger, ledger_actions, ledger_print
 from jilu.oversight.ledger_models import LEDGER_READERS
+from jilu.oversight.subjects import activity_text
 
 MONTH_INPUT = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -99,6 +100,11 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
         except ledger.LedgerError:
             errors.append(_("月份应为 2000-01 至 2099-12 之间的 YYYY-MM，已显示上个月"))
     book = ledger.ledger(unit, year, month)
+    recordings = ledger_print.recording_lines(book.rows["recordings"])
+    for line in recordings:
+        # The ledger keeps its activities in Chinese (the printed ledger's words);
+        # the page names their kinds in the reader's language.
+        line.activities = [activity_text(a) for a in line.row["activities"]]
     return render(
         request,
         "oversight/ledger.html",
@@ -112,7 +118,7 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
             "status_text": ledger_print.status_text(book),
             "unit_text": ledger_print.unit_text(book),
             "recorders": ledger_print.recorder_lines(book.rows["recorders"]),
-            "recordings": ledger_print.recording_lines(book.rows["recordings"]),
+            "recordings": recordings,
             "totals": book.totals,
             "total_duration": ledger.duration_text(book.totals["seconds"]),
             "recorder_columns": ledger_print.RECORDER_COLUMNS,

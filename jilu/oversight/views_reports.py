@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jilu.org.models import Unit
 from jilu.org.roles import LEADERS, Role
-from jilu.oversight import report_actions, report_charts, report_metrics, report_print
+from jilu.oversight import queries, report_actions, report_charts, report_metrics, report_print
+from jilu.oversight.finding_models import Finding
 from jilu.oversight.history import audit_history
 from jilu.oversight.report_models import Report, ReportFile
 from jilu.oversight.views_ledgers import download
@@ -217,6 +218,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unit, units = _dashboard_unit(request, request.GET.get("unit", "").strip())
     figures = report_metrics.unit_dashboard(unit, timezone.now())
     labels = report_charts.rate_labels()
+    # Undecided findings, waiting for an explanation and explained (waiting for
+    # the inspector) apart: an explained finding is not settled yet.
+    undecided = queries.undecided_by_person([o["id"] for o in figures["officers"]])
     return render(
         request,
         "oversight/dashboard.html",
@@ -234,7 +238,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 }
                 for k in report_metrics.RATES
             ],  # fmt: skip
-            "officers": figures["officers"],
+            "officers": [{**o, "undecided": undecided[o["id"]]} for o in figures["officers"]],
+            "unit_undecided": queries.undecided_counts(
+                Finding.objects.filter(unit__path__startswith=unit.path)
+            ),
             "state_labels": report_charts.state_labels(),
         },
     )

@@ -138,6 +138,12 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
         ctx["dutylog_to_confirm"] = awaiting_confirmation(person).count()
     if person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER, Role.INSPECTOR, Role.ADMIN):
         ctx["squad_overdue"] = case_queries.overdue_for_leader(person, now=now).count()
+        # Inspectors read every unit's recordings; the city bureau's people its whole tree.
+        ctx["overdue_citywide"] = (
+            person.is_superuser
+            or person.has_role(Role.INSPECTOR)
+            or (person.unit_id is not None and person.unit.parent_id is None)
+        )
 
     from jilu.evidence import fixity
 
@@ -197,17 +203,21 @@ def home_context(person: Person, role: str) -> dict[str, Any]:
 
 def findings_cards(person: Person) -> dict[str, Any]:
     """Findings (C6.4, C6.5): those waiting for this person's explanation; for an
-    inspector the open ones by clause and by unit; for a leader their unit's count."""
+    inspector the open ones by clause and by unit; for a leader their unit's.
+    Inspectors and leaders also see those explained and waiting for the
+    inspector's decision: nothing undecided drops out of sight."""
     from jilu.oversight import queries as findings
 
     out: dict[str, Any] = {"findings_waiting": findings.waiting_for(person).count()}
-    if person.is_superuser or person.has_role(Role.INSPECTOR):
+    inspector = person.is_superuser or person.has_role(Role.INSPECTOR)
+    if inspector or person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER):
+        undecided = findings.undecided_counts(findings.visible_findings(person))
+        out["findings_open"] = undecided["open"]
+        out["findings_explained"] = undecided["explained"]
+    if inspector:
         open_ = findings.open_findings(person)
-        out["findings_open"] = open_.count()
         out["findings_by_clause"] = findings.counts_by_clause(open_)
         out["findings_by_unit"] = findings.open_by_unit(open_)
-    elif person.has_role(Role.SQUAD_LEADER, Role.BRIGADE_LEADER):
-        out["findings_open"] = findings.open_findings(person).count()
     return out
 
 

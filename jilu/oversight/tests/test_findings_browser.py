@@ -49,7 +49,7 @@ def test_officer_explains_leader_sees_inspector_decides(
     sign_in(page, "squad_leader")
     unit_open = Finding.objects.restrict(people["squad_leader"]).filter(state="open").count()
     expect(page.locator("#findings-unit")).to_have_attribute("data-count", str(unit_open))
-    page.click("#findings-unit a")
+    page.click("#findings-unit a.findings-all")
     expect(page.locator(f"tr[data-finding='{second.pk}']")).to_be_visible()
     page.goto(f"{page.base_url}/oversight/findings/{first.pk}/")
     expect(page.locator("#explanation-text")).to_contain_text("电量耗尽")
